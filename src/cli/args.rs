@@ -1,0 +1,334 @@
+//! The command line, as clap sees it. Values are parsed with the library's
+//! own `FromStr` and parse functions, so a bad value is rejected by clap with
+//! the library's message and exit code 2 before anything runs.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use camvpn::endpoint::Endpoint;
+use camvpn::error::InvalidValue;
+use camvpn::interface::InterfaceName;
+use camvpn::keys::PublicKey;
+use camvpn::name::{CameraName, PeerName};
+use camvpn::net::{parse_ip, parse_net4, parse_net6};
+use camvpn::port::PortSpec;
+use camvpn::site::{Platform, parse_mtu, parse_port};
+use camvpn::targets::Target;
+use camvpn::vendor::parse_vendor;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::{Ipv4Net, Ipv6Net};
+
+const ABOUT: &str = "Put IP cameras and NVRs behind WireGuard.
+
+camvpn keeps a small site description (site.toml plus keys/) and renders from it the
+router's WireGuard config, one config and QR code per phone, and firewall rules that
+close every port that was forwarded to a camera.";
+
+const AFTER: &str = "Exit codes: 0 success; 1 a finding (audit found exposed cameras); 2 bad input or
+usage, and nothing was written; 3 the host failed (a disk error, a command that apply ran).
+
+Start with:  camvpn init --platform linux --endpoint vpn.example.net --camera driveway=192.168.1.108:dahua --peer phone";
+
+#[derive(Debug, Parser)]
+#[command(name = "camvpn", version, about = ABOUT, after_help = AFTER, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The site directory [default: `$CAMVPN_DIR`, else /etc/camvpn as root, else ./camvpn]
+    #[arg(long, global = true, env = "CAMVPN_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Print data as JSON (for scripts)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors and warnings
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print every file written
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a site: keys, cameras and peers
+    Init(InitArgs),
+    /// Add, list or remove cameras
+    #[command(subcommand)]
+    Camera(CameraCmd),
+    /// Add, list, show or remove peers (phones, laptops)
+    #[command(subcommand)]
+    Peer(PeerCmd),
+    /// Write the router config, peer configs and QR codes to a directory
+    Render(RenderArgs),
+    /// Print the whole site as JSON (secrets only with --secrets)
+    Export(ExportArgs),
+}
+
+fn platform(s: &str) -> Result<Platform, InvalidValue> {
+    s.parse()
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  camvpn init --platform linux --endpoint vpn.example.net \\
+      --wan-if eth0 --lan-if br0 --camera driveway=192.168.1.108:dahua --peer phone")]
+pub struct InitArgs {
+    /// The router platform: linux, openwrt or ddwrt
+    #[arg(long, value_parser = platform, value_name = "PLATFORM")]
+    pub platform: Platform,
+    /// Where phones reach the router: a DNS name or public IP, with the public
+    /// port if it differs from --listen-port (HOST[:PORT], [IPv6]:PORT)
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub endpoint: Endpoint,
+    /// The tunnel subnet; the router takes its first address
+    #[arg(long, default_value = "10.66.0.0/24", value_parser = parse_net4, value_name = "CIDR")]
+    pub subnet: Ipv4Net,
+    /// An IPv6 tunnel prefix (e.g. `fd66::/64`); peers then get IPv6 addresses too
+    #[arg(long, value_parser = parse_net6, value_name = "PREFIX")]
+    pub subnet6: Option<Ipv6Net>,
+    /// The LAN the cameras are on
+    #[arg(long, default_value = "192.168.1.0/24", value_parser = parse_net4, value_name = "CIDR")]
+    pub lan: Ipv4Net,
+    /// The WAN interface [default: linux: the interface of this host's default
+    /// route, else eth0; openwrt: the 'wan' zone; ddwrt: asked from the router at run time]
+    #[arg(long, value_name = "IF")]
+    pub wan_if: Option<InterfaceName>,
+    /// The LAN interface [default: linux: the interface of this host's route to
+    /// --lan, else eth1; openwrt: the 'lan' zone; ddwrt: br0]
+    #[arg(long, value_name = "IF")]
+    pub lan_if: Option<InterfaceName>,
+    /// DNS server(s) for peers; routed through the tunnel (repeat or comma-separate)
+    #[arg(long, value_delimiter = ',', value_parser = parse_ip, value_name = "IP")]
+    pub dns: Vec<IpAddr>,
+    /// The UDP port WireGuard listens on
+    #[arg(long, default_value = "51820", value_parser = parse_port, value_name = "N")]
+    pub listen_port: u16,
+    /// The WireGuard interface name on the router
+    #[arg(long, default_value = "wg0", value_name = "IF")]
+    pub interface: InterfaceName,
+    /// Tunnel MTU for router and peers (1280 to 9000; WireGuard's default is 1420)
+    #[arg(long, value_parser = parse_mtu, value_name = "N")]
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive for peers, seconds (only needed to receive traffic
+    /// the phone did not ask for; costs battery)
+    #[arg(long, value_name = "SECONDS")]
+    pub keepalive: Option<u16>,
+    /// Firewall backend for 'camvpn apply' on Linux
+    #[arg(long, value_enum, default_value = "nft")]
+    pub firewall: FirewallArg,
+    /// Let cameras reach the internet (vendor clouds); blocked by default
+    #[arg(long)]
+    pub camera_internet: bool,
+    /// Log dropped packets with camvpn's log prefixes
+    #[arg(long)]
+    pub log_drops: bool,
+    /// A camera: NAME=IP or NAME=IP:VENDOR (vendor default: generic); repeat for more
+    #[arg(long = "camera", value_name = "NAME=IP[:VENDOR]")]
+    pub cameras: Vec<CameraSpec>,
+    /// A peer with access to every camera; repeat for more
+    #[arg(long = "peer", value_name = "NAME")]
+    pub peers: Vec<PeerName>,
+    /// Replace an existing site: new keys for the router and every peer
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FirewallArg {
+    /// nftables (one `inet camvpn` table)
+    Nft,
+    /// iptables-restore (camvpn's own chains)
+    Iptables,
+}
+
+/// `NAME=IP[:VENDOR]`.
+#[derive(Debug, Clone)]
+pub struct CameraSpec {
+    pub name: CameraName,
+    pub ip: Ipv4Addr,
+    pub vendor: String,
+}
+
+impl FromStr for CameraSpec {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        let (name, rest) = s.split_once('=').ok_or_else(|| {
+            InvalidValue::new(
+                "write a camera as NAME=IP or NAME=IP:VENDOR, e.g. driveway=192.168.1.108:dahua",
+            )
+        })?;
+        let (ip, vendor) = rest.split_once(':').unwrap_or((rest, "generic"));
+        let ip: Ipv4Addr = ip.parse().map_err(|_| {
+            InvalidValue::new(format!(
+                "'{ip}' is not an IPv4 address; write a camera as NAME=IP[:VENDOR], e.g. driveway=192.168.1.108:dahua"
+            ))
+        })?;
+        let vendor = parse_vendor(vendor)
+            .map_err(|e| InvalidValue::new(format!("vendor '{vendor}': {e}")))?;
+        Ok(CameraSpec {
+            name: name.parse()?,
+            ip,
+            vendor,
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CameraCmd {
+    /// Add a camera
+    #[command(after_help = "Example:
+  camvpn camera add nvr --ip 192.168.1.20 --vendor hikvision
+  camvpn camera add frontdoor --ip 192.168.1.30 --port 45880/tcp --port 45554/tcp")]
+    Add(CameraAddArgs),
+    /// List cameras and their ports
+    List,
+    /// Remove cameras (peers lose access to them)
+    Remove {
+        /// Camera names
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<CameraName>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CameraAddArgs {
+    /// The camera's name
+    pub name: CameraName,
+    /// Its LAN address
+    #[arg(long)]
+    pub ip: Ipv4Addr,
+    /// Its IPv6 address, if it has a stable one
+    #[arg(long)]
+    pub ip6: Option<Ipv6Addr>,
+    /// Vendor preset for its ports (see 'camvpn camera add --help')
+    #[arg(long, default_value = "generic", value_parser = parse_vendor)]
+    pub vendor: String,
+    /// A port (N/tcp or N/udp); replaces the vendor's ports; repeat for more
+    #[arg(long = "port", value_name = "N/PROTO")]
+    pub ports: Vec<PortSpec>,
+    /// Let this camera reach the internet (vendor cloud)
+    #[arg(long)]
+    pub internet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeerCmd {
+    /// Add peers; each gets keys, a tunnel address and (on a terminal) a QR code
+    #[command(
+        after_help = "A new peer may reach every camera unless --cameras says otherwise.
+When exactly one peer is added and standard output is a terminal, its QR code is
+printed for scanning with the WireGuard app (--no-qr to skip).
+
+Example:
+  camvpn peer add alice bob --cameras driveway,nvr"
+    )]
+    Add(PeerAddArgs),
+    /// List peers
+    List,
+    /// Show a peer: its details, or with --config / --qr its config (contains its private key)
+    Show(PeerShowArgs),
+    /// Remove peers and their keys
+    Remove {
+        /// Peer names
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<PeerName>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PeerAddArgs {
+    /// Names of the new peers (1 to 15 letters, digits, '-' or '_')
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<PeerName>,
+    /// Only these cameras (comma separated)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "A,B",
+        conflicts_with = "all_cameras"
+    )]
+    pub cameras: Option<Vec<CameraName>>,
+    /// Every camera, including cameras added later (the default)
+    #[arg(long)]
+    pub all_cameras: bool,
+    /// Route all of the peer's traffic through the router
+    #[arg(long)]
+    pub full_tunnel: bool,
+    /// The peer's own public key (it keeps its private key); only with one NAME
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Option<PublicKey>,
+    /// DNS server(s) for these peers, replacing the site's
+    #[arg(long, value_delimiter = ',', value_parser = parse_ip, value_name = "IP")]
+    pub dns: Option<Vec<IpAddr>>,
+    /// MTU for these peers, replacing the site's
+    #[arg(long, value_parser = parse_mtu, value_name = "N")]
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive for these peers, seconds (0: off)
+    #[arg(long, value_name = "SECONDS")]
+    pub keepalive: Option<u16>,
+    /// Do not print the QR code
+    #[arg(long)]
+    pub no_qr: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum QrArg {
+    /// Unicode blocks for a terminal
+    Ansi,
+    /// PNG image
+    Png,
+    /// SVG image
+    Svg,
+}
+
+#[derive(Debug, Args)]
+pub struct PeerShowArgs {
+    /// The peer
+    pub name: PeerName,
+    /// Print the peer's wg-quick config (the QR payload)
+    #[arg(long, conflicts_with = "qr")]
+    pub config: bool,
+    /// Print the config as a QR code
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub qr: Option<QrArg>,
+    /// Write to FILE (mode 0600) instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// With --json: include the private key, PSK and config
+    #[arg(long)]
+    pub secrets: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Files (linux): INTERFACE.conf, peers/NAME.conf, peers/NAME.png, peers/NAME.svg.
+Files holding keys are written with mode 0600; every file is replaced atomically."
+)]
+pub struct RenderArgs {
+    /// The output directory
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Render for this platform instead of the site's (linux, openwrt, ddwrt)
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<Target>,
+    /// Only this firewall backend (linux renders both by default)
+    #[arg(long, value_enum)]
+    pub firewall: Option<FirewallArg>,
+    /// Override built-in templates with files of the same name from DIR
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Include private keys and PSKs
+    #[arg(long)]
+    pub secrets: bool,
+}

@@ -1,0 +1,109 @@
+//! The command line: turns arguments into library calls and prints results.
+//!
+//! Exit codes: 0 success, 1 a finding, 2 bad input or usage (and nothing was
+//! written: every command checks all input before its first write), 3 the
+//! host failed.
+
+mod args;
+mod camera;
+mod init;
+mod output;
+mod peer;
+mod render;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use camvpn::context::Context;
+use camvpn::store::SiteDir;
+use clap::Parser;
+
+use self::args::{Cli, Command};
+pub use self::output::Out;
+
+/// What a successful command found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report.
+    Done,
+}
+
+/// Runs camvpn and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints usage errors to stderr with exit 2, help to stdout with 0.
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let out = Out::new(&cli.global);
+    match run(cli, &out) {
+        Ok(Outcome::Done) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit_code(&e)
+        }
+    }
+}
+
+fn exit_code(e: &anyhow::Error) -> i32 {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<camvpn::Error>())
+        .map_or(3, |e| if e.is_input() { 2 } else { 3 })
+}
+
+fn run(cli: Cli, out: &Out) -> Result<Outcome> {
+    let dir = SiteDir::new(site_dir(cli.global.dir));
+    match cli.command {
+        Command::Init(a) => init::run(&dir, a, out),
+        Command::Camera(c) => camera::run(&dir, c, out),
+        Command::Peer(c) => peer::run(&dir, c, out),
+        Command::Render(a) => render::run(&dir, &a, out),
+        Command::Export(a) => export(&dir, a.secrets, out),
+    }
+}
+
+/// `--dir`, else `$CAMVPN_DIR` (clap reads it), else `/etc/camvpn` for root,
+/// else `./camvpn`.
+fn site_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(|| {
+        if rustix::process::geteuid().is_root() {
+            PathBuf::from("/etc/camvpn")
+        } else {
+            PathBuf::from("camvpn")
+        }
+    })
+}
+
+fn export(dir: &SiteDir, secrets: bool, out: &Out) -> Result<Outcome> {
+    let _lock = dir.lock_shared()?;
+    let site = dir.load()?;
+    let secrets = if secrets {
+        Some(load_secrets(dir, &site, out)?)
+    } else {
+        None
+    };
+    out.print_json(&Context::new(&site, secrets.as_ref()))?;
+    Ok(Outcome::Done)
+}
+
+/// Loads the secrets and prints the warnings about them.
+fn load_secrets(
+    dir: &SiteDir,
+    site: &camvpn::site::Site,
+    out: &Out,
+) -> Result<camvpn::store::Secrets> {
+    let secrets = dir.load_secrets(site)?;
+    for w in &secrets.warnings {
+        out.warn(w);
+    }
+    Ok(secrets)
+}
+
+/// Whether standard output is a terminal.
+fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}

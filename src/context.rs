@@ -1,0 +1,325 @@
+//! The template context: the site as templates (built-in and the user's) see it.
+//!
+//! Targets build nothing but this context; the text is the templates'. Every
+//! value here is either a validated newtype rendered to a string or a number,
+//! so templates never need to escape camvpn's own values. Secrets appear only
+//! when the context is built with them; without, the fields are absent and a
+//! template that uses them fails (undefined values are strict).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::camera::Camera;
+use crate::peer::Peer;
+use crate::site::Site;
+use crate::store::Secrets;
+
+/// Information about camvpn itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    /// camvpn's version.
+    pub version: &'static str,
+    /// One line for the top of generated files (without comment marker).
+    pub header: String,
+}
+
+/// The router side.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerCtx {
+    /// The WireGuard interface.
+    pub interface: String,
+    /// Tunnel address (IPv4).
+    pub address: String,
+    /// Tunnel address (IPv6).
+    pub address6: Option<String>,
+    /// Addresses with prefix, for `Address =`.
+    pub cidrs: Vec<String>,
+    /// Listen port.
+    pub listen_port: u16,
+    /// `host:port` phones dial.
+    pub endpoint: String,
+    /// The endpoint's host.
+    pub endpoint_host: String,
+    /// The endpoint's port.
+    pub endpoint_port: u16,
+    /// Public key.
+    pub public_key: String,
+    /// Private key (only with secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+}
+
+/// The site's settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteCtx {
+    /// linux, openwrt or ddwrt.
+    pub platform: String,
+    /// The tunnel subnet.
+    pub subnet: String,
+    /// The IPv6 tunnel prefix.
+    pub subnet6: Option<String>,
+    /// The camera LAN.
+    pub lan: String,
+    /// WAN interface (OpenWrt: zone); none on DD-WRT means "ask at run time".
+    pub wan_if: Option<String>,
+    /// LAN interface (OpenWrt: zone).
+    pub lan_if: String,
+    /// DNS servers for peers.
+    pub dns: Vec<String>,
+    /// Tunnel MTU.
+    pub mtu: Option<u16>,
+    /// Keepalive for peers.
+    pub keepalive: Option<u16>,
+    /// Firewall backend for apply.
+    pub firewall: String,
+    /// May cameras reach the internet?
+    pub camera_internet: bool,
+    /// Are drops logged?
+    pub log_drops: bool,
+}
+
+/// One port of a camera.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortCtx {
+    /// Number.
+    pub port: u16,
+    /// tcp or udp.
+    pub proto: &'static str,
+    /// `554/tcp`.
+    pub spec: String,
+    /// Service name from the vendor preset, where known.
+    pub service: Option<String>,
+}
+
+/// A camera.
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraCtx {
+    /// Name.
+    pub name: String,
+    /// Name usable as an identifier (`-` → `_`).
+    pub ident: String,
+    /// LAN address.
+    pub ip: String,
+    /// IPv6 address.
+    pub ip6: Option<String>,
+    /// Vendor preset name.
+    pub vendor: String,
+    /// Vendor for people.
+    pub vendor_label: String,
+    /// Its ports.
+    pub ports: Vec<PortCtx>,
+    /// May it reach the internet?
+    pub internet: bool,
+    /// RTSP URL of the main stream, where the vendor's path is known or the
+    /// camera has an RTSP port.
+    pub rtsp_url: Option<String>,
+}
+
+/// A peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerCtx {
+    /// Name.
+    pub name: String,
+    /// Name usable as an identifier (`-` → `_`).
+    pub ident: String,
+    /// Tunnel address (IPv4).
+    pub address: String,
+    /// Tunnel address (IPv6).
+    pub address6: Option<String>,
+    /// Its addresses as /32 and /128, for the phone's `Address =` and the
+    /// router's `AllowedIPs =`.
+    pub addresses: Vec<String>,
+    /// Public key.
+    pub public_key: String,
+    /// Private key (with secrets, and only if camvpn generated it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// Preshared key (with secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preshared_key: Option<String>,
+    /// The peer brought its own key pair.
+    pub own_key: bool,
+    /// All traffic through the tunnel?
+    pub full_tunnel: bool,
+    /// "all", or the camera names it may reach.
+    pub access: String,
+    /// Names of the cameras it may reach.
+    pub cameras: Vec<String>,
+    /// What the phone routes into the tunnel: the router's tunnel address,
+    /// its cameras and DNS servers; everything for a full tunnel.
+    pub allowed_ips: Vec<String>,
+    /// DNS servers.
+    pub dns: Vec<String>,
+    /// MTU.
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive.
+    pub keepalive: Option<u16>,
+}
+
+/// Everything a template sees.
+#[derive(Debug, Clone, Serialize)]
+pub struct Context {
+    /// camvpn itself.
+    pub camvpn: Meta,
+    /// Settings.
+    pub site: SiteCtx,
+    /// The router.
+    pub server: ServerCtx,
+    /// Cameras, in site order.
+    pub cameras: Vec<CameraCtx>,
+    /// Peers, in site order.
+    pub peers: Vec<PeerCtx>,
+}
+
+fn strings<T: ToString>(v: impl IntoIterator<Item = T>) -> Vec<String> {
+    v.into_iter().map(|x| x.to_string()).collect()
+}
+
+fn host_cidr(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(a) => format!("{a}/32"),
+        IpAddr::V6(a) => format!("{a}/128"),
+    }
+}
+
+impl CameraCtx {
+    fn new(c: &Camera) -> Self {
+        let vendor = c.vendor().ok();
+        let ports: Vec<PortCtx> = c
+            .ports()
+            .into_iter()
+            .map(|p| PortCtx {
+                port: p.port,
+                proto: p.proto.as_str(),
+                spec: p.to_string(),
+                service: vendor.and_then(|v| v.known(p)).map(|k| k.service.clone()),
+            })
+            .collect();
+        let rtsp = ports
+            .iter()
+            .find(|p| p.service.as_deref() == Some("rtsp"))
+            .or_else(|| ports.iter().find(|p| p.spec == "554/tcp"));
+        let rtsp_url = rtsp.map(|p| {
+            let path = vendor.and_then(|v| v.rtsp_path.as_deref()).unwrap_or("/");
+            format!("rtsp://{}:{}{path}", c.ip, p.port)
+        });
+        CameraCtx {
+            name: c.name.to_string(),
+            ident: c.name.ident(),
+            ip: c.ip.to_string(),
+            ip6: c.ip6.map(|a| a.to_string()),
+            vendor: c.vendor.clone(),
+            vendor_label: vendor.map_or_else(|| c.vendor.clone(), |v| v.label.clone()),
+            ports,
+            internet: c.internet,
+            rtsp_url,
+        }
+    }
+}
+
+impl PeerCtx {
+    fn new(site: &Site, p: &Peer, secrets: Option<&Secrets>) -> Self {
+        let dns: Vec<IpAddr> = p.dns.clone().unwrap_or_else(|| site.dns.clone());
+        let mut allowed = Vec::new();
+        if p.full_tunnel {
+            allowed.push("0.0.0.0/0".to_owned());
+            allowed.push("::/0".to_owned());
+        } else {
+            let mut ips: Vec<IpAddr> = vec![IpAddr::V4(site.server_address())];
+            ips.extend(site.server_address6().map(IpAddr::V6));
+            for c in site.cameras_of(p) {
+                ips.push(IpAddr::V4(c.ip));
+                // A camera's IPv6 address is reachable only over an IPv6 tunnel.
+                if site.subnet6.is_some() {
+                    ips.extend(c.ip6.map(IpAddr::V6));
+                }
+            }
+            // A resolver on the LAN or in the tunnel is reachable only through
+            // the tunnel; a public one is reached directly, like the rest of
+            // a split-tunnel phone's internet.
+            ips.extend(dns.iter().copied().filter(|ip| site.is_inside(*ip)));
+            let mut seen = std::collections::HashSet::new();
+            allowed = ips
+                .into_iter()
+                .filter(|ip| seen.insert(*ip))
+                .map(host_cidr)
+                .collect();
+        }
+        let s = secrets.and_then(|s| s.peers.get(p.name.as_str()));
+        PeerCtx {
+            name: p.name.to_string(),
+            ident: p.name.ident(),
+            address: p.address.to_string(),
+            address6: p.address6.map(|a| a.to_string()),
+            addresses: p.addresses().into_iter().map(host_cidr).collect(),
+            public_key: p.public_key.to_string(),
+            private_key: s
+                .and_then(|s| s.private.as_ref())
+                .map(|k| k.to_base64().to_string()),
+            preshared_key: s.map(|s| s.psk.to_base64().to_string()),
+            own_key: p.own_key,
+            full_tunnel: p.full_tunnel,
+            access: p.cameras.to_string(),
+            cameras: site.cameras_of(p).map(|c| c.name.to_string()).collect(),
+            allowed_ips: allowed,
+            dns: strings(dns),
+            mtu: p.mtu.or(site.mtu),
+            keepalive: p.keepalive.or(site.keepalive).filter(|k| *k > 0),
+        }
+    }
+}
+
+impl Context {
+    /// The context of `site`, with `secrets` when given.
+    pub fn new(site: &Site, secrets: Option<&Secrets>) -> Self {
+        let endpoint_port = site.endpoint.port.unwrap_or(site.listen_port);
+        Context {
+            camvpn: Meta {
+                version: env!("CARGO_PKG_VERSION"),
+                header: format!(
+                    "generated by camvpn {} from site {}; changes here are overwritten",
+                    env!("CARGO_PKG_VERSION"),
+                    site.endpoint.host
+                ),
+            },
+            site: SiteCtx {
+                platform: site.platform.to_string(),
+                subnet: site.subnet.to_string(),
+                subnet6: site.subnet6.map(|n| n.to_string()),
+                lan: site.lan.to_string(),
+                wan_if: site.wan_if.as_ref().map(ToString::to_string),
+                lan_if: site.lan_if.to_string(),
+                dns: strings(&site.dns),
+                mtu: site.mtu,
+                keepalive: site.keepalive,
+                firewall: site.firewall.to_string(),
+                camera_internet: site.camera_internet,
+                log_drops: site.log_drops,
+            },
+            server: ServerCtx {
+                interface: site.interface.to_string(),
+                address: site.server_address().to_string(),
+                address6: site.server_address6().map(|a| a.to_string()),
+                cidrs: site.server_cidrs(),
+                listen_port: site.listen_port,
+                endpoint: site.endpoint.with_port(site.listen_port),
+                endpoint_host: site.endpoint.host.to_string(),
+                endpoint_port,
+                public_key: site.server_public_key.to_string(),
+                private_key: secrets.map(|s| s.server.to_base64().to_string()),
+            },
+            cameras: site.cameras.iter().map(CameraCtx::new).collect(),
+            peers: site
+                .peers
+                .iter()
+                .map(|p| PeerCtx::new(site, p, secrets))
+                .collect(),
+        }
+    }
+
+    /// The peer called `name`.
+    pub fn peer(&self, name: &str) -> Option<&PeerCtx> {
+        self.peers.iter().find(|p| p.name == name)
+    }
+}

@@ -1,0 +1,125 @@
+//! A peer: a phone or laptop that views the cameras through the tunnel.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use serde::de::{self, Deserializer};
+use serde::ser::Serializer;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::PublicKey;
+use crate::name::{CameraName, PeerName};
+
+/// Which cameras a peer may reach.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Every camera of the site, including cameras added later.
+    #[default]
+    All,
+    /// Only these cameras.
+    Only(Vec<CameraName>),
+}
+
+impl Access {
+    /// Whether the peer may reach `camera`.
+    pub fn allows(&self, camera: &CameraName) -> bool {
+        match self {
+            Access::All => true,
+            Access::Only(list) => list.contains(camera),
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Access::All => f.write_str("all"),
+            Access::Only(list) if list.is_empty() => f.write_str("none"),
+            Access::Only(list) => {
+                let names: Vec<&str> = list.iter().map(CameraName::as_str).collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+impl Serialize for Access {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Access::All => s.serialize_str("all"),
+            Access::Only(list) => list.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Access {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Access;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"all\" or a list of camera names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Access, E> {
+                if v == "all" {
+                    Ok(Access::All)
+                } else {
+                    Err(E::custom(format!(
+                        "expected \"all\" or a list of camera names, found \"{v}\""
+                    )))
+                }
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Access, A::Error> {
+                let mut list = Vec::new();
+                while let Some(name) = seq.next_element::<CameraName>()? {
+                    list.push(name);
+                }
+                Ok(Access::Only(list))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A peer of the site's WireGuard interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    /// Its name.
+    pub name: PeerName,
+    /// Its tunnel address.
+    pub address: Ipv4Addr,
+    /// Its IPv6 tunnel address, when the site has an IPv6 tunnel prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address6: Option<Ipv6Addr>,
+    /// Its public key.
+    pub public_key: PublicKey,
+    /// The peer brought its own key pair (`--public-key`): camvpn holds no
+    /// private key for it and cannot render a complete config or QR code.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_key: bool,
+    /// Which cameras it may reach.
+    #[serde(default)]
+    pub cameras: Access,
+    /// Route all traffic through the tunnel (and out of the router's WAN).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_tunnel: bool,
+    /// DNS servers for this peer, replacing the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Vec<IpAddr>>,
+    /// MTU for this peer, replacing the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive in seconds for this peer, replacing the site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<u16>,
+}
+
+impl Peer {
+    /// The addresses of the peer's end of the tunnel.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        let mut v = vec![IpAddr::V4(self.address)];
+        v.extend(self.address6.map(IpAddr::V6));
+        v
+    }
+}

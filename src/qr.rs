@@ -1,0 +1,211 @@
+//! QR codes of peer configs, for the WireGuard phone apps.
+//!
+//! Error correction is M (15 % of the code can be damaged: a smudged screen,
+//! a printed sheet with a crease) unless the code would then be wider than an
+//! 80-column terminal, in which case L is used: a code that fits the terminal
+//! scans; one that wraps does not. PNG and SVG use the same code, so every
+//! rendering of a peer's QR carries the same symbol.
+
+use std::fmt;
+
+use qrcode::render::{svg, unicode::Dense1x2};
+use qrcode::{EcLevel, QrCode};
+
+use crate::error::{Error, Result};
+
+/// Columns of the terminal the ANSI rendering must fit.
+pub const TERMINAL_COLUMNS: usize = 80;
+/// The quiet zone (white border) of a QR code, in modules, as the standard asks.
+pub const QUIET_ZONE: usize = 4;
+/// Pixels per module in PNG output.
+pub const PNG_SCALE: u32 = 8;
+
+/// How a QR code is written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QrFormat {
+    /// Unicode half blocks with ANSI colours, for a terminal.
+    Ansi,
+    /// A PNG image.
+    Png,
+    /// An SVG image.
+    Svg,
+}
+
+impl fmt::Display for QrFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            QrFormat::Ansi => "ansi",
+            QrFormat::Png => "png",
+            QrFormat::Svg => "svg",
+        })
+    }
+}
+
+/// A QR code of a payload.
+pub struct Qr {
+    code: QrCode,
+}
+
+impl Qr {
+    /// Encodes `payload` with M, or L when M would not fit the terminal.
+    pub fn new(payload: &str) -> Result<Self> {
+        let make = |ec| {
+            QrCode::with_error_correction_level(payload, ec).map_err(|e| {
+                Error::Failed(format!(
+                    "the config ({} bytes) does not fit in a QR code: {e}",
+                    payload.len()
+                ))
+            })
+        };
+        let m = make(EcLevel::M)?;
+        let code = if m.width() + 2 * QUIET_ZONE > TERMINAL_COLUMNS {
+            make(EcLevel::L)?
+        } else {
+            m
+        };
+        Ok(Qr { code })
+    }
+
+    /// The error correction level used.
+    pub fn ec_level(&self) -> EcLevel {
+        self.code.error_correction_level()
+    }
+
+    /// Width in modules, without the quiet zone.
+    pub fn width(&self) -> usize {
+        self.code.width()
+    }
+
+    /// Columns the terminal rendering needs.
+    pub fn terminal_columns(&self) -> usize {
+        self.width() + 2 * QUIET_ZONE
+    }
+
+    /// Black on white half blocks, two modules a character cell, with
+    /// explicit colours so that it scans on dark and light terminals alike.
+    pub fn ansi(&self) -> String {
+        let art = self
+            .code
+            .render::<Dense1x2>()
+            .dark_color(Dense1x2::Dark)
+            .light_color(Dense1x2::Light)
+            .quiet_zone(true)
+            .build();
+        let mut out = String::with_capacity(art.len() + 16 * art.lines().count());
+        for line in art.lines() {
+            out.push_str("\x1b[30;107m");
+            out.push_str(line);
+            out.push_str("\x1b[0m\n");
+        }
+        out
+    }
+
+    /// An SVG image.
+    pub fn svg(&self) -> String {
+        let mut s = self
+            .code
+            .render::<svg::Color<'_>>()
+            .quiet_zone(true)
+            .module_dimensions(PNG_SCALE, PNG_SCALE)
+            .build();
+        s.push('\n');
+        s
+    }
+
+    /// The SVG without its XML declaration, for inlining into HTML.
+    pub fn svg_inline(&self) -> String {
+        let s = self.svg();
+        match s.find("<svg") {
+            Some(i) => s[i..].to_owned(),
+            None => s,
+        }
+    }
+
+    /// A 1-bit greyscale PNG image.
+    pub fn png(&self) -> Vec<u8> {
+        let modules = self.width() + 2 * QUIET_ZONE;
+        let scale = PNG_SCALE as usize;
+        let side = modules * scale;
+        let row_bytes = side.div_ceil(8);
+        let colors = self.code.to_colors();
+        let mut data = vec![0u8; row_bytes * side];
+        for y in 0..side {
+            let my = y / scale;
+            for x in 0..side {
+                let mx = x / scale;
+                let dark = my >= QUIET_ZONE
+                    && mx >= QUIET_ZONE
+                    && my < QUIET_ZONE + self.width()
+                    && mx < QUIET_ZONE + self.width()
+                    && colors[(my - QUIET_ZONE) * self.width() + (mx - QUIET_ZONE)]
+                        == qrcode::Color::Dark;
+                if !dark {
+                    // In greyscale, 1 is white.
+                    data[y * row_bytes + x / 8] |= 0x80 >> (x % 8);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(data.len() / 4);
+        let side32 = u32::try_from(side).expect("a QR code is small");
+        let mut enc = png::Encoder::new(&mut out, side32, side32);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::One);
+        let mut w = enc.write_header().expect("writing to memory");
+        w.write_image_data(&data).expect("writing to memory");
+        w.finish().expect("writing to memory");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_payload_gets_m() {
+        let q = Qr::new(&"x".repeat(200)).unwrap();
+        assert_eq!(q.ec_level(), EcLevel::M);
+        assert!(q.terminal_columns() <= TERMINAL_COLUMNS);
+    }
+
+    #[test]
+    fn payload_too_wide_at_m_falls_back_to_l() {
+        // 340 bytes need version 14 (73 modules) at M but 13 (69) at L.
+        let payload = "x".repeat(340);
+        let m = QrCode::with_error_correction_level(&payload, EcLevel::M).unwrap();
+        assert!(m.width() + 2 * QUIET_ZONE > TERMINAL_COLUMNS);
+        let q = Qr::new(&payload).unwrap();
+        assert_eq!(q.ec_level(), EcLevel::L);
+        assert!(q.terminal_columns() <= TERMINAL_COLUMNS);
+    }
+
+    #[test]
+    fn ansi_lines_fit_and_reset_colours() {
+        let q = Qr::new("hello").unwrap();
+        let a = q.ansi();
+        for line in a.lines() {
+            assert!(line.ends_with("\x1b[0m"));
+            let visible = line
+                .trim_start_matches("\x1b[30;107m")
+                .trim_end_matches("\x1b[0m");
+            assert_eq!(visible.chars().count(), q.terminal_columns());
+        }
+    }
+
+    #[test]
+    fn png_has_the_right_size() {
+        let q = Qr::new("hello").unwrap();
+        let png = q.png();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let side = (q.width() + 2 * QUIET_ZONE) * PNG_SCALE as usize;
+        // IHDR width and height, big endian.
+        assert_eq!(
+            u32::from_be_bytes(png[16..20].try_into().unwrap()) as usize,
+            side
+        );
+        assert_eq!(
+            u32::from_be_bytes(png[20..24].try_into().unwrap()) as usize,
+            side
+        );
+    }
+}

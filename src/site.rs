@@ -1,0 +1,590 @@
+//! The site: the one piece of state camvpn keeps (`site.toml`, no secrets).
+//!
+//! Everything else — the policy, the configs, the firewall — is derived from
+//! it. [`Site::validate`] holds every rule that spans more than one value
+//! (names unique, addresses inside the subnet, subnets apart), so that a
+//! hand-edited `site.toml` is checked exactly as thoroughly as flags are.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use ipnet::{Ipv4Net, Ipv6Net};
+use serde::{Deserialize, Serialize};
+
+use crate::camera::Camera;
+use crate::endpoint::Endpoint;
+use crate::error::{Error, InvalidValue, Result};
+use crate::interface::InterfaceName;
+use crate::keys::PublicKey;
+use crate::name::{CameraName, PeerName};
+use crate::peer::{Access, Peer};
+use crate::vendor::Catalog;
+
+/// The router platform a site is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// A Linux box with wg-quick and nftables or iptables.
+    Linux,
+    /// OpenWrt with netifd WireGuard and firewall4.
+    Openwrt,
+    /// DD-WRT with nvram.
+    Ddwrt,
+}
+
+impl Platform {
+    /// All platforms.
+    pub const ALL: [Platform; 3] = [Platform::Linux, Platform::Openwrt, Platform::Ddwrt];
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Linux => "linux",
+            Platform::Openwrt => "openwrt",
+            Platform::Ddwrt => "ddwrt",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Platform {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| InvalidValue::new("use one of linux, openwrt, ddwrt"))
+    }
+}
+
+/// The firewall backend of the Linux target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Firewall {
+    /// nftables, one `inet camvpn` table.
+    #[default]
+    Nft,
+    /// iptables-restore, camvpn's own chains.
+    Iptables,
+}
+
+impl fmt::Display for Firewall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Firewall::Nft => "nft",
+            Firewall::Iptables => "iptables",
+        })
+    }
+}
+
+/// The default WireGuard port.
+pub const DEFAULT_PORT: u16 = 51820;
+
+fn default_interface() -> InterfaceName {
+    "wg0".parse().expect("valid")
+}
+
+fn default_port() -> u16 {
+    DEFAULT_PORT
+}
+
+/// A site: one router, its cameras, the people who view them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// The router platform.
+    pub platform: Platform,
+    /// The WireGuard interface on the router.
+    #[serde(default = "default_interface")]
+    pub interface: InterfaceName,
+    /// Where phones reach the router.
+    pub endpoint: Endpoint,
+    /// The UDP port WireGuard listens on.
+    #[serde(default = "default_port")]
+    pub listen_port: u16,
+    /// The tunnel subnet; the router takes its first address.
+    pub subnet: Ipv4Net,
+    /// An IPv6 tunnel prefix, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet6: Option<Ipv6Net>,
+    /// The LAN the cameras are on.
+    pub lan: Ipv4Net,
+    /// The WAN interface (OpenWrt: the firewall zone). `None` on DD-WRT means
+    /// "ask the router at run time".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wan_if: Option<InterfaceName>,
+    /// The LAN interface (OpenWrt: the firewall zone).
+    pub lan_if: InterfaceName,
+    /// DNS servers for peers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<IpAddr>,
+    /// Tunnel MTU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive for peers, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keepalive: Option<u16>,
+    /// Firewall backend for `apply` on Linux.
+    #[serde(default)]
+    pub firewall: Firewall,
+    /// May every camera reach the internet (vendor clouds)? Off by default.
+    #[serde(default)]
+    pub camera_internet: bool,
+    /// Log dropped packets with camvpn's prefixes.
+    #[serde(default)]
+    pub log_drops: bool,
+    /// The router's public key (its private key is in `keys/`).
+    pub server_public_key: PublicKey,
+    /// The cameras.
+    #[serde(default, rename = "camera", skip_serializing_if = "Vec::is_empty")]
+    pub cameras: Vec<Camera>,
+    /// The peers.
+    #[serde(default, rename = "peer", skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<Peer>,
+}
+
+/// Checks an MTU value.
+pub fn check_mtu(mtu: u16) -> Result<(), InvalidValue> {
+    if (1280..=9000).contains(&mtu) {
+        Ok(())
+    } else {
+        Err(InvalidValue::new(format!(
+            "MTU {mtu} is out of range; use 1280 to 9000 (WireGuard's default is 1420)"
+        )))
+    }
+}
+
+/// Parses an MTU for the command line.
+pub fn parse_mtu(s: &str) -> Result<u16, InvalidValue> {
+    let mtu: u16 = s
+        .parse()
+        .map_err(|_| InvalidValue::new(format!("'{s}' is not a number; use 1280 to 9000")))?;
+    check_mtu(mtu)?;
+    Ok(mtu)
+}
+
+/// Parses a port number (1 to 65535) for the command line.
+pub fn parse_port(s: &str) -> Result<u16, InvalidValue> {
+    match s.parse::<u32>() {
+        Ok(p @ 1..=65535) => Ok(u16::try_from(p).expect("checked range")),
+        _ => Err(InvalidValue::new(format!(
+            "'{s}' is not a port; use a number from 1 to 65535"
+        ))),
+    }
+}
+
+fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+impl Site {
+    /// The router's tunnel address: the first host of the subnet.
+    pub fn server_address(&self) -> Ipv4Addr {
+        self.subnet
+            .hosts()
+            .next()
+            .expect("validated: subnet has hosts")
+    }
+
+    /// The router's IPv6 tunnel address: `PREFIX::1`.
+    pub fn server_address6(&self) -> Option<Ipv6Addr> {
+        self.subnet6
+            .map(|n| Ipv6Addr::from(u128::from(n.network()) + 1))
+    }
+
+    /// The router's tunnel addresses with their prefix lengths, as wg-quick's
+    /// `Address =` wants them.
+    pub fn server_cidrs(&self) -> Vec<String> {
+        let mut v = vec![format!(
+            "{}/{}",
+            self.server_address(),
+            self.subnet.prefix_len()
+        )];
+        if let (Some(a), Some(n)) = (self.server_address6(), self.subnet6) {
+            v.push(format!("{a}/{}", n.prefix_len()));
+        }
+        v
+    }
+
+    /// Whether `ip` is on the LAN or in the tunnel: reachable from a peer
+    /// only through the tunnel.
+    pub fn is_inside(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => self.lan.contains(&a) || self.subnet.contains(&a),
+            IpAddr::V6(a) => self.subnet6.is_some_and(|n| n.contains(&a)),
+        }
+    }
+
+    /// The camera called `name`.
+    pub fn camera(&self, name: &str) -> Result<&Camera> {
+        self.cameras
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .ok_or_else(|| {
+                Error::not_found(
+                    "camera",
+                    name,
+                    "site.toml",
+                    self.cameras.iter().map(|c| &c.name),
+                )
+            })
+    }
+
+    /// The peer called `name`.
+    pub fn peer(&self, name: &str) -> Result<&Peer> {
+        self.peers
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .ok_or_else(|| {
+                Error::not_found(
+                    "peer",
+                    name,
+                    "site.toml",
+                    self.peers.iter().map(|p| &p.name),
+                )
+            })
+    }
+
+    /// The cameras a peer may reach.
+    pub fn cameras_of<'a>(&'a self, peer: &'a Peer) -> impl Iterator<Item = &'a Camera> + 'a {
+        self.cameras.iter().filter(|c| peer.cameras.allows(&c.name))
+    }
+
+    /// Checks that `name` is not already a peer (also under another case or
+    /// with `-` for `_`, which would collide in file and section names).
+    pub fn check_new_peer_name(&self, name: &PeerName) -> Result<()> {
+        if let Some(p) = self.peers.iter().find(|p| p.name.key() == name.key()) {
+            return Err(Error::Conflict(if p.name == *name {
+                format!("peer '{name}' already exists; pick another name or remove it first")
+            } else {
+                format!(
+                    "peer '{name}' would collide with existing peer '{}' (names differ only in case or '-'/'_'); pick another name",
+                    p.name
+                )
+            }));
+        }
+        Ok(())
+    }
+
+    /// Checks that `name` is not already a camera.
+    pub fn check_new_camera_name(&self, name: &CameraName) -> Result<()> {
+        if let Some(c) = self.cameras.iter().find(|c| c.name.key() == name.key()) {
+            return Err(Error::Conflict(if c.name == *name {
+                format!("camera '{name}' already exists; pick another name or remove it first")
+            } else {
+                format!(
+                    "camera '{name}' would collide with existing camera '{}' (names differ only in case or '-'/'_'); pick another name",
+                    c.name
+                )
+            }));
+        }
+        Ok(())
+    }
+
+    /// The first free tunnel addresses for a new peer: never the router's,
+    /// never one in use.
+    pub fn free_addresses(&self) -> Result<(Ipv4Addr, Option<Ipv6Addr>)> {
+        let used: HashSet<Ipv4Addr> = self
+            .peers
+            .iter()
+            .map(|p| p.address)
+            .chain([self.server_address()])
+            .collect();
+        let v4 = self
+            .subnet
+            .hosts()
+            .find(|a| !used.contains(a))
+            .ok_or_else(|| {
+                Error::Conflict(format!(
+                    "the tunnel subnet {} has no free address left ({} peers use it); start a new site with a larger --subnet",
+                    self.subnet,
+                    self.peers.len()
+                ))
+            })?;
+        let v6 = self.subnet6.map(|net| {
+            let used6: HashSet<Ipv6Addr> = self
+                .peers
+                .iter()
+                .filter_map(|p| p.address6)
+                .chain(self.server_address6())
+                .collect();
+            let base = u128::from(net.network());
+            // Prefer the IPv6 address with the same host part as the IPv4 one.
+            let offset = u128::from(u32::from(v4) - u32::from(self.subnet.network()));
+            let size = 1u128
+                .checked_shl(128 - u32::from(net.prefix_len()))
+                .unwrap_or(u128::MAX);
+            std::iter::once(offset)
+                .chain(2..size)
+                .map(|i| Ipv6Addr::from(base + i))
+                .find(|a| net.contains(a) && !used6.contains(a))
+                .expect("an IPv6 prefix of at most /126 has room for every IPv4 peer")
+        });
+        Ok((v4, v6))
+    }
+
+    /// Checks every rule that spans values. The message names the value and
+    /// the fix.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        let bad = |m: String| Err(InvalidValue::new(m));
+        if self.subnet.prefix_len() > 30 {
+            return bad(format!(
+                "the tunnel subnet {} is too small; use a prefix of /30 or shorter, e.g. 10.66.0.0/24",
+                self.subnet
+            ));
+        }
+        if self.subnet.trunc() != self.subnet {
+            return bad(format!(
+                "subnet {} has host bits set; use {}",
+                self.subnet,
+                self.subnet.trunc()
+            ));
+        }
+        if let Some(n6) = self.subnet6 {
+            if n6.prefix_len() > 120 {
+                return bad(format!(
+                    "the IPv6 tunnel prefix {n6} is too small; use /64 to /120"
+                ));
+            }
+            if n6.trunc() != n6 {
+                return bad(format!(
+                    "subnet6 {n6} has host bits set; use {}",
+                    n6.trunc()
+                ));
+            }
+        }
+        if overlaps(self.subnet, self.lan) {
+            return bad(format!(
+                "the tunnel subnet {} overlaps the LAN {}; choose a --subnet outside the LAN, e.g. 10.66.0.0/24",
+                self.subnet, self.lan
+            ));
+        }
+        if self.listen_port == 0 {
+            return bad("listen_port 0 is not a port; use 1 to 65535".into());
+        }
+        if let Some(mtu) = self.mtu {
+            check_mtu(mtu)?;
+        }
+        let mut keys = HashSet::new();
+        let mut ips = HashSet::new();
+        for c in &self.cameras {
+            if !keys.insert(c.name.key()) {
+                return bad(format!(
+                    "camera '{}' is listed twice (names differ at most in case or '-'/'_')",
+                    c.name
+                ));
+            }
+            if !ips.insert(c.ip) {
+                return bad(format!(
+                    "camera '{}' has the address {} of another camera",
+                    c.name, c.ip
+                ));
+            }
+            if Catalog::get().vendor(&c.vendor).is_err() {
+                return bad(format!(
+                    "camera '{}' has unknown vendor '{}'; use one of {}",
+                    c.name,
+                    c.vendor,
+                    Catalog::get().names().join(", ")
+                ));
+            }
+            if self.subnet.contains(&c.ip) {
+                return bad(format!(
+                    "camera '{}' address {} is inside the tunnel subnet {}",
+                    c.name, c.ip, self.subnet
+                ));
+            }
+            if c.ip.is_unspecified()
+                || c.ip.is_loopback()
+                || c.ip.is_multicast()
+                || c.ip.is_broadcast()
+            {
+                return bad(format!(
+                    "camera '{}' address {} is not a host address",
+                    c.name, c.ip
+                ));
+            }
+            if c.ports.as_ref().is_some_and(Vec::is_empty) {
+                return bad(format!(
+                    "camera '{}' has an empty port list; give at least one port or drop the list to use the vendor's",
+                    c.name
+                ));
+            }
+        }
+        let mut keys = HashSet::new();
+        let mut addrs = HashSet::new();
+        let mut addrs6 = HashSet::new();
+        let server = self.server_address();
+        let hosts: HashSet<Ipv4Addr> = self.subnet.hosts().collect();
+        for p in &self.peers {
+            if !keys.insert(p.name.key()) {
+                return bad(format!(
+                    "peer '{}' is listed twice (names differ at most in case or '-'/'_')",
+                    p.name
+                ));
+            }
+            if !hosts.contains(&p.address) || p.address == server {
+                return bad(format!(
+                    "peer '{}' address {} is not a free host address of the tunnel subnet {} (the router has {server})",
+                    p.name, p.address, self.subnet
+                ));
+            }
+            if !addrs.insert(p.address) {
+                return bad(format!(
+                    "peer '{}' has the address {} of another peer",
+                    p.name, p.address
+                ));
+            }
+            match (p.address6, self.subnet6) {
+                (Some(a), Some(n)) => {
+                    if !n.contains(&a) || Some(a) == self.server_address6() || a == n.network() {
+                        return bad(format!(
+                            "peer '{}' address6 {a} is not a free host address of {n}",
+                            p.name
+                        ));
+                    }
+                    if !addrs6.insert(a) {
+                        return bad(format!(
+                            "peer '{}' has the address6 {a} of another peer",
+                            p.name
+                        ));
+                    }
+                }
+                (Some(a), None) => {
+                    return bad(format!(
+                        "peer '{}' has address6 {a} but the site has no subnet6",
+                        p.name
+                    ));
+                }
+                (None, Some(n)) => {
+                    return bad(format!(
+                        "peer '{}' has no address6 in the site's subnet6 {n}",
+                        p.name
+                    ));
+                }
+                (None, None) => {}
+            }
+            if let Access::Only(list) = &p.cameras {
+                for cam in list {
+                    if !self.cameras.iter().any(|c| c.name == *cam) {
+                        return bad(format!(
+                            "peer '{}' lists camera '{cam}', which is not in the site (known: {})",
+                            p.name,
+                            self.camera_names()
+                        ));
+                    }
+                }
+            }
+            if let Some(mtu) = p.mtu {
+                check_mtu(mtu)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Camera names, comma separated, for messages.
+    pub fn camera_names(&self) -> String {
+        if self.cameras.is_empty() {
+            return "none".into();
+        }
+        let names: Vec<&str> = self.cameras.iter().map(|c| c.name.as_str()).collect();
+        names.join(", ")
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::keys::PrivateKey;
+
+    pub(crate) fn site() -> Site {
+        Site {
+            platform: Platform::Linux,
+            interface: default_interface(),
+            endpoint: "vpn.example.net".parse().unwrap(),
+            listen_port: DEFAULT_PORT,
+            subnet: "10.66.0.0/29".parse().unwrap(),
+            subnet6: Some("fd66::/64".parse().unwrap()),
+            lan: "192.168.1.0/24".parse().unwrap(),
+            wan_if: Some("eth0".parse().unwrap()),
+            lan_if: "eth1".parse().unwrap(),
+            dns: vec![],
+            mtu: None,
+            keepalive: None,
+            firewall: Firewall::Nft,
+            camera_internet: false,
+            log_drops: false,
+            server_public_key: PrivateKey::generate().public_key(),
+            cameras: vec![],
+            peers: vec![],
+        }
+    }
+
+    fn add(site: &mut Site, name: &str) {
+        let (address, address6) = site.free_addresses().unwrap();
+        site.peers.push(Peer {
+            name: name.parse().unwrap(),
+            address,
+            address6,
+            public_key: PrivateKey::generate().public_key(),
+            own_key: false,
+            cameras: Access::All,
+            full_tunnel: false,
+            dns: None,
+            mtu: None,
+            keepalive: None,
+        });
+    }
+
+    #[test]
+    fn allocation_skips_router_and_used_and_reuses_gaps() {
+        let mut s = site();
+        assert_eq!(s.server_address().to_string(), "10.66.0.1");
+        for n in ["a", "b", "c"] {
+            add(&mut s, n);
+        }
+        let got: Vec<String> = s.peers.iter().map(|p| p.address.to_string()).collect();
+        assert_eq!(got, ["10.66.0.2", "10.66.0.3", "10.66.0.4"]);
+        assert_eq!(s.peers[1].address6.unwrap().to_string(), "fd66::3");
+        s.peers.remove(1);
+        add(&mut s, "d");
+        assert_eq!(s.peers[2].address.to_string(), "10.66.0.3");
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn exhausted_pool_is_a_clear_error() {
+        let mut s = site();
+        // /29: 6 hosts, one is the router.
+        for n in ["a", "b", "c", "d", "e"] {
+            add(&mut s, n);
+        }
+        let err = s.free_addresses().unwrap_err().to_string();
+        assert!(
+            err.contains("no free address") && err.contains("10.66.0.0/29"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn overlap_is_rejected() {
+        let mut s = site();
+        s.lan = "10.66.0.0/16".parse().unwrap();
+        assert!(s.validate().unwrap_err().0.contains("overlaps the LAN"));
+    }
+
+    #[test]
+    fn hand_edited_peer_on_router_address_is_rejected() {
+        let mut s = site();
+        add(&mut s, "a");
+        s.peers[0].address = s.server_address();
+        assert!(s.validate().unwrap_err().0.contains("router has 10.66.0.1"));
+    }
+}

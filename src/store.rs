@@ -1,0 +1,546 @@
+//! The site directory on disk: `site.toml`, `keys/`, and the lock.
+//!
+//! Writes are staged in a [`Batch`]: every file is first written to a temp
+//! file in its own directory, then the file system is synced once, then the
+//! temp files are renamed over their targets in the order they were added, so
+//! no reader ever sees a truncated file, and a crash leaves either the old or
+//! the new version of each file. Callers add key files before `site.toml`, so
+//! that `site.toml` never names a peer whose key is not on disk yet. Syncing
+//! once per batch rather than once per file is what keeps adding a thousand
+//! peers fast.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::keys::{PresharedKey, PrivateKey};
+use crate::name::PeerName;
+use crate::site::Site;
+
+/// Mode of files holding secrets, and of the directories holding them.
+pub const SECRET_FILE: u32 = 0o600;
+/// Mode of directories holding secrets.
+pub const SECRET_DIR: u32 = 0o700;
+/// Mode of files that hold no secrets.
+pub const PUBLIC_FILE: u32 = 0o644;
+
+/// One file to write.
+struct Write_ {
+    path: PathBuf,
+    bytes: Zeroizing<Vec<u8>>,
+    mode: u32,
+}
+
+/// A set of file writes and removals applied together.
+#[derive(Default)]
+pub struct Batch {
+    dirs: Vec<(PathBuf, u32)>,
+    writes: Vec<Write_>,
+    removes: Vec<PathBuf>,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Creates `dir` (and parents) with `mode` when the batch is committed.
+    pub fn dir(&mut self, dir: impl Into<PathBuf>, mode: u32) -> &mut Self {
+        self.dirs.push((dir.into(), mode));
+        self
+    }
+
+    /// Writes `bytes` to `path` with `mode`.
+    pub fn write(
+        &mut self,
+        path: impl Into<PathBuf>,
+        bytes: impl Into<Zeroizing<Vec<u8>>>,
+        mode: u32,
+    ) -> &mut Self {
+        self.writes.push(Write_ {
+            path: path.into(),
+            bytes: bytes.into(),
+            mode,
+        });
+        self
+    }
+
+    /// Removes `path` (if it exists) after all writes.
+    pub fn remove(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.removes.push(path.into());
+        self
+    }
+
+    /// The paths written, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.writes.iter().map(|w| w.path.as_path())
+    }
+
+    /// Applies the batch.
+    pub fn commit(self) -> Result<()> {
+        for (dir, mode) in &self.dirs {
+            make_dir(dir, *mode)?;
+        }
+        let mut staged = Vec::with_capacity(self.writes.len());
+        for w in &self.writes {
+            let dir = parent(&w.path);
+            let werr = |source| Error::Write {
+                path: w.path.clone(),
+                source,
+            };
+            // tempfile creates the file 0600: a secret is never readable by
+            // others, not even for a moment.
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".camvpn-")
+                .tempfile_in(dir)
+                .map_err(werr)?;
+            if w.mode != SECRET_FILE {
+                tmp.as_file()
+                    .set_permissions(Permissions::from_mode(w.mode))
+                    .map_err(werr)?;
+            }
+            tmp.write_all(&w.bytes).map_err(werr)?;
+            staged.push(tmp);
+        }
+        if let Some(first) = staged.first() {
+            rustix::fs::syncfs(first.as_file()).map_err(|e| Error::Write {
+                path: self.writes[0].path.clone(),
+                source: e.into(),
+            })?;
+        }
+        let mut dirs = BTreeSet::new();
+        for (tmp, w) in staged.into_iter().zip(&self.writes) {
+            tmp.persist(&w.path).map_err(|e| Error::Write {
+                path: w.path.clone(),
+                source: e.error,
+            })?;
+            dirs.insert(parent(&w.path).to_path_buf());
+        }
+        for path in &self.removes {
+            match fs::remove_file(path) {
+                Ok(()) => {
+                    dirs.insert(parent(path).to_path_buf());
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(Error::Write {
+                        path: path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        // Make the renames themselves durable.
+        for dir in dirs {
+            if let Ok(d) = File::open(&dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Creates `dir` with `mode` (parents with the default mode); tightens the
+/// mode of an existing directory.
+pub fn make_dir(dir: &Path, mode: u32) -> Result<()> {
+    let werr = |source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if let Some(p) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(p).map_err(werr)?;
+    }
+    match DirBuilder::new().mode(mode).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && dir.is_dir() => {
+            if mode == SECRET_DIR {
+                fs::set_permissions(dir, Permissions::from_mode(mode)).map_err(werr)?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(werr(e)),
+    }
+}
+
+/// A held lock on the site directory; released on drop.
+pub struct Lock(#[allow(dead_code)] Option<File>);
+
+/// The secrets of a site.
+pub struct Secrets {
+    /// The router's private key.
+    pub server: PrivateKey,
+    /// Per peer: its private key (absent for peers with their own key) and PSK.
+    pub peers: BTreeMap<String, PeerSecrets>,
+    /// Warnings about the key files (modes too open).
+    pub warnings: Vec<String>,
+}
+
+/// The secrets of one peer.
+pub struct PeerSecrets {
+    /// Its private key, unless it brought its own.
+    pub private: Option<PrivateKey>,
+    /// The preshared key.
+    pub psk: PresharedKey,
+}
+
+/// A site directory.
+#[derive(Debug, Clone)]
+pub struct SiteDir {
+    root: PathBuf,
+}
+
+impl SiteDir {
+    /// The site directory at `root` (which need not exist yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        SiteDir { root: root.into() }
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `site.toml`.
+    pub fn site_file(&self) -> PathBuf {
+        self.root.join("site.toml")
+    }
+
+    /// `keys/`.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+
+    /// The router's private key file.
+    pub fn server_key_file(&self) -> PathBuf {
+        self.keys_dir().join("server.key")
+    }
+
+    /// A peer's private key file.
+    pub fn peer_key_file(&self, peer: &PeerName) -> PathBuf {
+        self.keys_dir().join(format!("peer-{peer}.key"))
+    }
+
+    /// A peer's preshared key file.
+    pub fn peer_psk_file(&self, peer: &PeerName) -> PathBuf {
+        self.keys_dir().join(format!("peer-{peer}.psk"))
+    }
+
+    /// Whether a site exists here.
+    pub fn exists(&self) -> bool {
+        self.site_file().exists()
+    }
+
+    fn lock_file(&self) -> PathBuf {
+        self.root.join(".lock")
+    }
+
+    /// Takes the exclusive lock, for commands that change the site. Creates
+    /// the directory when `create` is set (for `init`). Waits for other
+    /// camvpn processes holding the lock.
+    pub fn lock(&self, create: bool) -> Result<Lock> {
+        if create {
+            make_dir(&self.root, 0o755)?;
+        } else {
+            self.require()?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(SECRET_FILE)
+            .open(self.lock_file())
+            .map_err(|source| Error::Write {
+                path: self.lock_file(),
+                source,
+            })?;
+        file.lock().map_err(|source| Error::Write {
+            path: self.lock_file(),
+            source,
+        })?;
+        Ok(Lock(Some(file)))
+    }
+
+    /// Takes a shared lock, for commands that only read; readers never block
+    /// each other. A read-only site directory is read without a lock.
+    pub fn lock_shared(&self) -> Result<Lock> {
+        self.require()?;
+        match File::open(self.lock_file()) {
+            Ok(file) => {
+                file.lock_shared().map_err(|source| Error::Read {
+                    path: self.lock_file(),
+                    source,
+                })?;
+                Ok(Lock(Some(file)))
+            }
+            Err(_) => Ok(Lock(None)),
+        }
+    }
+
+    fn require(&self) -> Result<()> {
+        if self.exists() {
+            Ok(())
+        } else {
+            Err(Error::Conflict(format!(
+                "no site at {}; run 'camvpn init' first, or point --dir (or $CAMVPN_DIR) at the site",
+                self.root.display()
+            )))
+        }
+    }
+
+    /// Reads and validates `site.toml`.
+    pub fn load(&self) -> Result<Site> {
+        let path = self.site_file();
+        let text = fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        parse_site(&text, &path)
+    }
+
+    /// Reads the keys of `site`, checking every private key against the
+    /// public key in `site.toml`.
+    pub fn load_secrets(&self, site: &Site) -> Result<Secrets> {
+        let mut warnings = Vec::new();
+        let dir = self.keys_dir();
+        let meta = fs::metadata(&dir).map_err(|source| Error::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(Error::Read {
+                path: dir,
+                source: std::io::Error::new(ErrorKind::NotADirectory, "not a directory"),
+            });
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            warnings.push(format!(
+                "{} is accessible by other users (mode {:o}); run: chmod 700 {}",
+                dir.display(),
+                meta.permissions().mode() & 0o777,
+                dir.display()
+            ));
+        }
+        let server_file = self.server_key_file();
+        let server = PrivateKey::from_base64(
+            &read_secret(&server_file, &mut warnings)?,
+            &server_file.display().to_string(),
+        )?;
+        if server.public_key() != site.server_public_key {
+            return Err(Error::Key {
+                origin: server_file.display().to_string(),
+                reason: "it does not match server_public_key in site.toml".into(),
+            });
+        }
+        let mut peers = BTreeMap::new();
+        for p in &site.peers {
+            let key_file = self.peer_key_file(&p.name);
+            let private = if p.own_key {
+                None
+            } else {
+                let k = PrivateKey::from_base64(
+                    &read_secret(&key_file, &mut warnings)?,
+                    &key_file.display().to_string(),
+                )?;
+                if k.public_key() != p.public_key {
+                    return Err(Error::Key {
+                        origin: key_file.display().to_string(),
+                        reason: format!(
+                            "it does not match the public key of peer '{}' in site.toml",
+                            p.name
+                        ),
+                    });
+                }
+                Some(k)
+            };
+            let psk_file = self.peer_psk_file(&p.name);
+            let psk = PresharedKey::from_base64(
+                &read_secret(&psk_file, &mut warnings)?,
+                &psk_file.display().to_string(),
+            )?;
+            peers.insert(p.name.to_string(), PeerSecrets { private, psk });
+        }
+        Ok(Secrets {
+            server,
+            peers,
+            warnings,
+        })
+    }
+
+    /// Adds the writes that store `site` to `batch` (after any key files).
+    pub fn stage_site(&self, batch: &mut Batch, site: &Site) -> Result<()> {
+        batch.write(
+            self.site_file(),
+            site_to_toml(site)?.into_bytes(),
+            PUBLIC_FILE,
+        );
+        Ok(())
+    }
+
+    /// Adds the key files of a new peer to `batch`.
+    pub fn stage_peer_keys(
+        &self,
+        batch: &mut Batch,
+        peer: &PeerName,
+        private: Option<&PrivateKey>,
+        psk: &PresharedKey,
+    ) {
+        if let Some(k) = private {
+            batch.write(self.peer_key_file(peer), line(&k.to_base64()), SECRET_FILE);
+        }
+        batch.write(
+            self.peer_psk_file(peer),
+            line(&psk.to_base64()),
+            SECRET_FILE,
+        );
+    }
+
+    /// Adds the removal of a peer's key files to `batch`.
+    pub fn stage_peer_removal(&self, batch: &mut Batch, peer: &PeerName) {
+        batch.remove(self.peer_key_file(peer));
+        batch.remove(self.peer_psk_file(peer));
+    }
+}
+
+/// A key as a file's contents: base64 and a newline, like `wg genkey`.
+pub fn line(s: &str) -> Zeroizing<Vec<u8>> {
+    let mut v = Zeroizing::new(Vec::with_capacity(s.len() + 1));
+    v.extend_from_slice(s.as_bytes());
+    v.push(b'\n');
+    v
+}
+
+fn read_secret(path: &Path, warnings: &mut Vec<String>) -> Result<Zeroizing<String>> {
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?);
+    if let Ok(meta) = fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        warnings.push(format!(
+            "{} is readable by other users (mode {:o}); run: chmod 600 {}",
+            path.display(),
+            meta.permissions().mode() & 0o777,
+            path.display()
+        ));
+    }
+    Ok(text)
+}
+
+/// The header of `site.toml`.
+pub const SITE_HEADER: &str = "# camvpn site description. No secrets: the keys are in keys/.\n\
+# camvpn rewrites this file on every change; comments added here are not kept.\n\n";
+
+/// `site` as the text of `site.toml`.
+pub fn site_to_toml(site: &Site) -> Result<String> {
+    let body = toml::to_string(site)
+        .map_err(|e| Error::Failed(format!("cannot serialize the site: {e}")))?;
+    Ok(format!("{SITE_HEADER}{body}"))
+}
+
+/// Parses and validates the text of `site.toml`; errors name `path`, and the
+/// line and column where the parser knows them.
+pub fn parse_site(text: &str, path: &Path) -> Result<Site> {
+    let site: Site = toml::from_str(text).map_err(|e| Error::File {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    site.validate().map_err(|e| Error::File {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(site)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::tests::site;
+
+    #[test]
+    fn site_round_trips_through_toml() {
+        let s = site();
+        let text = site_to_toml(&s).unwrap();
+        let back = parse_site(&text, Path::new("site.toml")).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn broken_toml_reports_line_and_column() {
+        let s = site();
+        let text = site_to_toml(&s)
+            .unwrap()
+            .replace("subnet = \"10.66.0.0/29\"", "subnet = \"10.66.0.0/29");
+        let err = parse_site(&text, Path::new("/x/site.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/x/site.toml: "), "{err}");
+        assert!(err.contains("line"), "{err}");
+        assert!(err.contains("column"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_in_toml_names_it() {
+        let text = site_to_toml(&site())
+            .unwrap()
+            .replace("lan_if = \"eth1\"", "lan_if = \"eth 1\"");
+        let err = parse_site(&text, Path::new("site.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cannot contain a space") && err.contains("line"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn batch_writes_modes_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Batch::new();
+        b.dir(dir.path().join("k"), SECRET_DIR)
+            .write(dir.path().join("k/secret"), b"s".to_vec(), SECRET_FILE)
+            .write(dir.path().join("public"), b"p".to_vec(), PUBLIC_FILE);
+        b.commit().unwrap();
+        let mode = |p: &str| {
+            fs::metadata(dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("k"), 0o700);
+        assert_eq!(mode("k/secret"), 0o600);
+        assert_eq!(mode("public"), 0o644);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn failed_batch_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a"), "old").unwrap();
+        let mut b = Batch::new();
+        b.write(dir.path().join("a"), b"new".to_vec(), PUBLIC_FILE)
+            .write(dir.path().join("missing-dir/b"), b"x".to_vec(), PUBLIC_FILE);
+        assert!(b.commit().is_err());
+        assert_eq!(fs::read_to_string(dir.path().join("a")).unwrap(), "old");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

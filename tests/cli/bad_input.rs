@@ -1,0 +1,428 @@
+//! Bad input: a clear message naming the input, exit code 2, and no file
+//! changed — for every kind of mistake the core issue lists.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use crate::common::{Site, root_or_skip};
+
+const INIT: &[&str] = &[
+    "init",
+    "--platform",
+    "linux",
+    "--endpoint",
+    "vpn.example.net",
+    "--wan-if",
+    "eth0",
+    "--lan-if",
+    "br0",
+];
+
+/// Runs `args` on an initialised site; expects exit 2, every one of `says`
+/// in the error, and the site untouched.
+fn rejected(args: &[&str], says: &[&str]) {
+    let s = Site::new();
+    s.init();
+    let before = s.files();
+    let r = s.cmd().args(args).fails(2);
+    for want in says {
+        assert!(
+            r.stderr.contains(want),
+            "{args:?}: expected {want:?} in:\n{}",
+            r.stderr
+        );
+    }
+    assert_eq!(before, s.files(), "{args:?} changed the site");
+}
+
+/// Runs `init` with `extra`; expects exit 2 and no site directory at all.
+fn init_rejected(extra: &[&str], says: &[&str]) {
+    let s = Site::new();
+    let mut args = INIT.to_vec();
+    args.extend_from_slice(extra);
+    let r = s.cmd().args(&args).fails(2);
+    for want in says {
+        assert!(
+            r.stderr.contains(want),
+            "{extra:?}: expected {want:?} in:\n{}",
+            r.stderr
+        );
+    }
+    assert!(!s.dir().exists(), "{extra:?} created the site directory");
+}
+
+#[test]
+fn invalid_cidr() {
+    init_rejected(&["--subnet", "10.66.0.0/33"], &["--subnet", "CIDR"]);
+    init_rejected(&["--subnet", "10.66.0"], &["--subnet", "CIDR"]);
+    init_rejected(&["--lan", "192.168.1.0/24x"], &["--lan", "CIDR"]);
+    init_rejected(&["--subnet6", "fd66::/129"], &["--subnet6", "CIDR"]);
+    init_rejected(
+        &["--subnet", "10.66.0.1/24"],
+        &["host bits", "10.66.0.0/24"],
+    );
+}
+
+#[test]
+fn tunnel_subnet_overlapping_the_lan() {
+    init_rejected(
+        &["--subnet", "192.168.0.0/16"],
+        &["overlaps the LAN 192.168.1.0/24"],
+    );
+    init_rejected(&["--subnet", "192.168.1.128/25"], &["overlaps the LAN"]);
+}
+
+#[test]
+fn endpoint_without_a_host() {
+    let s = Site::new();
+    let r = s
+        .cmd()
+        .args([
+            "init",
+            "--platform",
+            "linux",
+            "--endpoint",
+            ":51820",
+            "--wan-if",
+            "e",
+            "--lan-if",
+            "l",
+        ])
+        .fails(2);
+    assert!(
+        r.stderr.contains("--endpoint") && r.stderr.contains("has no host"),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.dir().exists());
+}
+
+#[test]
+fn ports_out_of_range() {
+    init_rejected(&["--listen-port", "0"], &["--listen-port", "1 to 65535"]);
+    init_rejected(
+        &["--listen-port", "65536"],
+        &["--listen-port", "1 to 65535"],
+    );
+    for endpoint in ["h.example:0", "h.example:70000"] {
+        let s = Site::new();
+        let r = s
+            .cmd()
+            .args(["init", "--platform", "linux", "--endpoint", endpoint])
+            .fails(2);
+        assert!(
+            r.stderr.contains("--endpoint") && r.stderr.contains("out of range"),
+            "{}",
+            r.stderr
+        );
+        assert!(!s.dir().exists());
+    }
+    rejected(
+        &[
+            "camera",
+            "add",
+            "c",
+            "--ip",
+            "192.168.1.9",
+            "--port",
+            "0/tcp",
+        ],
+        &["--port", "out of range"],
+    );
+    rejected(
+        &[
+            "camera",
+            "add",
+            "c",
+            "--ip",
+            "192.168.1.9",
+            "--port",
+            "65536/udp",
+        ],
+        &["--port", "out of range"],
+    );
+}
+
+#[test]
+fn duplicate_names() {
+    rejected(&["peer", "add", "phone"], &["peer 'phone' already exists"]);
+    rejected(
+        &["peer", "add", "Phone"],
+        &["collide with existing peer 'phone'"],
+    );
+    rejected(&["peer", "add", "x", "x"], &["named twice"]);
+    rejected(
+        &["camera", "add", "nvr", "--ip", "192.168.1.9"],
+        &["camera 'nvr' already exists"],
+    );
+    init_rejected(
+        &["--peer", "a", "--peer", "a"],
+        &["peer 'a' already exists"],
+    );
+    init_rejected(
+        &["--camera", "a=192.168.1.2", "--camera", "a=192.168.1.3"],
+        &["camera 'a' already exists"],
+    );
+    rejected(
+        &["camera", "add", "other", "--ip", "192.168.1.20"],
+        &["address 192.168.1.20 of another camera"],
+    );
+}
+
+#[test]
+fn hostile_names() {
+    for name in [
+        "two words",
+        "it's",
+        "say\"hi\"",
+        "line\nbreak",
+        "$(reboot)",
+        "a;b",
+    ] {
+        rejected(
+            &["peer", "add", name],
+            &["invalid value", "peer name cannot contain"],
+        );
+        rejected(
+            &["camera", "add", name, "--ip", "192.168.1.9"],
+            &["camera name cannot contain"],
+        );
+        init_rejected(&["--peer", name], &["peer name cannot contain"]);
+        init_rejected(
+            &["--camera", &format!("{name}=192.168.1.9")],
+            &["camera name cannot contain"],
+        );
+    }
+    rejected(&["peer", "add", "sixteen-chars-xx"], &["at most 15"]);
+}
+
+#[test]
+fn interface_names_wg_quick_would_refuse() {
+    for bad in ["wg 0", "wg0;reboot", "sixteen-chars-xx", "wg/0", ""] {
+        init_rejected(&["--interface", bad], &["--interface"]);
+        init_rejected(&["--wan-if", bad], &["--wan-if"]);
+    }
+}
+
+#[test]
+fn unknown_vendor() {
+    rejected(
+        &[
+            "camera",
+            "add",
+            "c",
+            "--ip",
+            "192.168.1.9",
+            "--vendor",
+            "acme",
+        ],
+        &["--vendor", "unknown vendor", "hikvision"],
+    );
+    init_rejected(
+        &["--camera", "c=192.168.1.9:acme"],
+        &["vendor 'acme'", "dahua"],
+    );
+}
+
+#[test]
+fn unknown_camera_in_cameras() {
+    rejected(
+        &["peer", "add", "x", "--cameras", "driveway,frontdoor"],
+        &["camera 'frontdoor' is not in site.toml", "driveway, nvr"],
+    );
+}
+
+#[test]
+fn bad_public_key() {
+    rejected(
+        &["peer", "add", "x", "--public-key", "abc"],
+        &["--public-key", "44 characters"],
+    );
+    rejected(
+        &[
+            "peer",
+            "add",
+            "x",
+            "--public-key",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ],
+        &["all zeros"],
+    );
+}
+
+#[test]
+fn camera_inside_the_tunnel() {
+    rejected(
+        &["camera", "add", "c", "--ip", "10.66.0.9"],
+        &["inside the tunnel subnet"],
+    );
+}
+
+/// Breaks `site.toml` with `edit`, then expects every command to refuse with
+/// the file, a line and a column.
+fn broken_site(edit: impl Fn(&str) -> String, says: &[&str]) {
+    let s = Site::new();
+    s.init();
+    let path = s.dir().join("site.toml");
+    fs::write(&path, edit(&s.site_toml())).unwrap();
+    let before = s.files();
+    for args in [
+        vec!["peer", "list"],
+        vec!["peer", "add", "x"],
+        vec!["render", "--out", "/nonexistent/never"],
+    ] {
+        let r = s.cmd().args(&args).fails(2);
+        assert!(
+            r.stderr.contains(&path.display().to_string()),
+            "{}",
+            r.stderr
+        );
+        for want in says {
+            assert!(
+                r.stderr.contains(want),
+                "{args:?}: expected {want:?} in:\n{}",
+                r.stderr
+            );
+        }
+    }
+    assert_eq!(before, s.files());
+}
+
+#[test]
+fn corrupt_site_toml_shows_line_and_column() {
+    broken_site(
+        |t| t.replace("subnet = \"10.66.0.0/24\"", "subnet = \"10.66.0.0/24"),
+        &["line 8, column 23", "subnet = \"10.66.0.0/24"],
+    );
+    broken_site(|t| t[..t.len() / 2].to_owned(), &["line"]);
+    broken_site(
+        |t| t.replace("lan_if = \"br0\"", "lan_if = \"br 0\""),
+        &["line 11, column 10", "cannot contain a space"],
+    );
+    broken_site(
+        |t| t.replace("name = \"phone\"", "name = \"$(reboot)\""),
+        &["line", "peer name cannot contain '$'"],
+    );
+    broken_site(
+        |t| t.replace("platform = \"linux\"", "platform = \"windows\""),
+        &["line 4", "windows"],
+    );
+    broken_site(
+        |t| format!("{t}\nsurprise = 1\n"),
+        &["unknown field", "surprise"],
+    );
+    // Valid TOML, inconsistent site: a peer on the router's address.
+    broken_site(
+        |t| t.replace("address = \"10.66.0.2\"", "address = \"10.66.0.1\""),
+        &["peer 'phone' address 10.66.0.1"],
+    );
+}
+
+#[test]
+fn bad_key_files_name_the_file() {
+    for (content, says) in [
+        ("abc\n", "found 3"),
+        (
+            "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!=\n",
+            "not valid base64",
+        ),
+        ("", "found 0"),
+    ] {
+        let s = Site::new();
+        s.init();
+        let key = s.dir().join("keys/peer-phone.key");
+        fs::write(&key, content).unwrap();
+        let r = s.cmd().args(["peer", "show", "phone", "--config"]).fails(2);
+        assert!(
+            r.stderr.contains(&key.display().to_string()) && r.stderr.contains(says),
+            "{}",
+            r.stderr
+        );
+        s.cmd()
+            .arg("render")
+            .arg("--out")
+            .arg(s.path("out"))
+            .fails(2);
+        assert!(
+            !s.path("out").exists(),
+            "render wrote output despite a bad key"
+        );
+    }
+}
+
+#[test]
+fn a_key_that_does_not_match_site_toml() {
+    let s = Site::new();
+    s.init();
+    let other = camvpn::keys::PrivateKey::generate().to_base64();
+    fs::write(s.dir().join("keys/server.key"), format!("{}\n", *other)).unwrap();
+    let r = s
+        .cmd()
+        .args(["render", "--out"])
+        .arg(s.path("out"))
+        .fails(2);
+    assert!(
+        r.stderr.contains("server.key") && r.stderr.contains("does not match"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn unreadable_keys_dir() {
+    // A keys "dir" that is a file.
+    let s = Site::new();
+    s.init();
+    let keys = s.dir().join("keys");
+    fs::rename(&keys, s.path("keys.bak")).unwrap();
+    fs::write(&keys, "not a dir").unwrap();
+    let r = s.cmd().args(["peer", "show", "phone", "--config"]).fails(2);
+    assert!(
+        r.stderr.contains("cannot read") && r.stderr.contains("keys"),
+        "{}",
+        r.stderr
+    );
+
+    // A keys dir the user may not read (root reads everything: run as nobody).
+    if !root_or_skip("unreadable keys dir as another user") {
+        return;
+    }
+    let s = Site::new();
+    s.init();
+    fs::set_permissions(s.tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    Command::new("chown")
+        .args(["-R", "nobody"])
+        .arg(s.dir())
+        .status()
+        .unwrap();
+    fs::set_permissions(s.dir().join("keys"), fs::Permissions::from_mode(0o000)).unwrap();
+    let before = s.files();
+    let out = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(crate::common::BIN)
+        .arg("--dir")
+        .arg(s.dir())
+        .args(["peer", "show", "phone", "--config"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read") && stderr.contains("Permission denied"),
+        "{stderr}"
+    );
+    assert_eq!(before, s.files());
+}
+
+#[test]
+fn no_site_yet() {
+    let s = Site::new();
+    let r = s.cmd().args(["peer", "list"]).fails(2);
+    assert!(
+        r.stderr.contains("no site at") && r.stderr.contains("camvpn init"),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.dir().exists());
+}

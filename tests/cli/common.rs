@@ -1,0 +1,323 @@
+//! Helpers: a site in a temp dir, the real binary, the real tools.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_camvpn");
+
+/// A site directory in a fresh temp dir.
+pub struct Site {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Site {
+    pub fn new() -> Self {
+        Site {
+            tmp: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// The site directory (not created until `init`).
+    pub fn dir(&self) -> PathBuf {
+        self.tmp.path().join("site")
+    }
+
+    /// A path inside the temp dir.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    /// camvpn with `--dir` set to this site.
+    pub fn cmd(&self) -> Cmd {
+        let mut c = Cmd::new();
+        c.0.arg("--dir").arg(self.dir());
+        c
+    }
+
+    /// `init` with the demo site of the README: two cameras, one peer.
+    pub fn init(&self) -> &Self {
+        self.init_at("vpn.example.net")
+    }
+
+    /// The demo site with another endpoint (an IP, where a real tool would
+    /// have to resolve the name).
+    pub fn init_at(&self, endpoint: &str) -> &Self {
+        self.cmd()
+            .args([
+                "init",
+                "--platform",
+                "linux",
+                "--endpoint",
+                endpoint,
+                "--wan-if",
+                "eth0",
+                "--lan-if",
+                "br0",
+                "--camera",
+                "driveway=192.168.1.108:dahua",
+                "--camera",
+                "nvr=192.168.1.20:hikvision",
+                "--peer",
+                "phone",
+            ])
+            .ok();
+        self
+    }
+
+    pub fn site_toml(&self) -> String {
+        fs::read_to_string(self.dir().join("site.toml")).expect("site.toml")
+    }
+
+    /// `render --out OUT` and the output directory.
+    pub fn render(&self, extra: &[&str]) -> PathBuf {
+        let out = self.path("out");
+        self.cmd()
+            .arg("render")
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .ok();
+        out
+    }
+
+    /// Every file below the site directory with its bytes and mode, to prove
+    /// that a failed command changed nothing.
+    pub fn files(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+        files_below(&self.dir())
+    }
+}
+
+pub fn files_below(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let meta = fs::symlink_metadata(&p).expect("metadata");
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.is_dir() {
+                out.insert(p.clone(), (Vec::new(), mode));
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), (fs::read(&p).unwrap_or_default(), mode));
+            }
+        }
+    }
+    out
+}
+
+/// A camvpn invocation.
+pub struct Cmd(pub Command);
+
+/// What a command did.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cmd {
+    pub fn new() -> Self {
+        let mut c = Command::new(BIN);
+        c.env_remove("CAMVPN_DIR").stdin(Stdio::null());
+        Cmd(c)
+    }
+
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.0.arg(a);
+        self
+    }
+
+    pub fn args<I, S>(mut self, a: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.0.args(a);
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.0.env(k, v);
+        self
+    }
+
+    pub fn run(mut self) -> Ran {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.0.output().expect("run camvpn");
+        Ran {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    /// Runs and expects exit 0.
+    pub fn ok(self) -> Ran {
+        let r = self.run();
+        assert_eq!(
+            r.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            r.stdout, r.stderr
+        );
+        r
+    }
+
+    /// Runs and expects exit `code`.
+    pub fn fails(self, code: i32) -> Ran {
+        let r = self.run();
+        assert_eq!(
+            r.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            r.stdout, r.stderr
+        );
+        r
+    }
+}
+
+/// Runs a real tool; panics with its output when it fails.
+pub fn tool(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (scripts/test.sh installs the tools)"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether tests that need root (namespaces, wireguard-go) can run; prints a
+/// loud notice when they cannot.
+pub fn root_or_skip(test: &str) -> bool {
+    if rustix_is_root() {
+        return true;
+    }
+    eprintln!(
+        "\n*** SKIPPED {test}: needs root (network namespaces, wireguard-go); run scripts/test.sh as root ***\n"
+    );
+    false
+}
+
+fn rustix_is_root() -> bool {
+    // The test binary has no rustix dependency of its own: ask id(1).
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Decodes a QR image with zbarimg; returns the payload exactly (zbarimg
+/// appends one newline of its own, which is removed).
+pub fn zbar(image: &Path) -> String {
+    let out = tool(
+        Command::new("zbarimg")
+            .args(["--quiet", "--raw"])
+            .arg(image),
+    );
+    out.strip_suffix('\n').unwrap_or(&out).to_owned()
+}
+
+/// Converts an SVG to PNG with librsvg, for zbarimg.
+pub fn svg_to_png(svg: &Path, png: &Path) {
+    tool(Command::new("rsvg-convert").arg("-o").arg(png).arg(svg));
+}
+
+/// The value of `key = value` lines in a wg-quick config.
+pub fn conf_value(conf: &str, key: &str) -> Option<String> {
+    conf.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == key).then(|| v.trim().to_owned())
+    })
+}
+
+/// A base64 key filter for snapshots.
+pub fn key_filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"[A-Za-z0-9+/]{43}=", "[KEY]"),
+        (r"camvpn \d+\.\d+\.\d+", "camvpn [VERSION]"),
+    ]
+}
+
+/// Unique short names for namespaces and interfaces (≤ 15 characters).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}{}{}",
+        std::process::id() % 100_000,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A network namespace that is deleted, with every process in it, on drop.
+pub struct Netns {
+    pub name: String,
+    sockets: Vec<String>,
+}
+
+impl Netns {
+    pub fn new(prefix: &str) -> Self {
+        let name = unique(prefix);
+        tool(Command::new("ip").args(["netns", "add", &name]));
+        tool(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]));
+        Netns {
+            name,
+            sockets: Vec::new(),
+        }
+    }
+
+    /// A command run inside the namespace.
+    pub fn exec(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+
+    /// Starts wireguard-go for `iface` and waits (at most 5 s) for its
+    /// control socket.
+    pub fn wireguard_go(&mut self, iface: &str) {
+        tool(self.exec("wireguard-go").arg(iface));
+        self.sockets.push(iface.to_owned());
+        let sock = Path::new("/var/run/wireguard").join(format!("{iface}.sock"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !sock.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "wireguard-go did not create {}",
+                sock.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").arg("-9").arg(pid).status();
+            }
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        for s in &self.sockets {
+            let _ = fs::remove_file(format!("/var/run/wireguard/{s}.sock"));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Keys: clamped like `wg genkey`, and `wg pubkey` agrees with site.toml.
+
+use std::fs;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::common::Site;
+
+fn wg_pubkey(private: &str) -> String {
+    let mut child = Command::new("wg")
+        .arg("pubkey")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("wg (wireguard-tools; scripts/test.sh installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(private.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn stored_private_keys_are_clamped_and_match_wg_pubkey() {
+    let s = Site::new();
+    s.init();
+    s.cmd().args(["peer", "add", "a", "b", "c"]).ok();
+    let export: serde_json::Value =
+        serde_json::from_str(&s.cmd().arg("export").ok().stdout).unwrap();
+    let mut pairs = vec![(
+        "server.key".to_owned(),
+        export["server"]["public_key"].as_str().unwrap().to_owned(),
+    )];
+    for p in export["peers"].as_array().unwrap() {
+        pairs.push((
+            format!("peer-{}.key", p["name"].as_str().unwrap()),
+            p["public_key"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert_eq!(pairs.len(), 5);
+    for (file, public) in pairs {
+        let private = fs::read_to_string(s.dir().join("keys").join(&file)).unwrap();
+        assert!(
+            private.ends_with('\n') && private.trim().len() == 44,
+            "{file} is not in wg genkey format"
+        );
+        assert_eq!(wg_pubkey(&private), public, "{file}");
+        // Clamped as in RFC 7748: low 3 bits clear, top bit clear, bit 254 set.
+        let k = STANDARD.decode(private.trim()).unwrap();
+        assert_eq!(k[0] & 7, 0, "{file}");
+        assert_eq!(k[31] & 0x80, 0, "{file}");
+        assert_eq!(k[31] & 0x40, 0x40, "{file}");
+    }
+}
+
+#[test]
+fn keys_differ_between_peers_and_psks_are_32_bytes() {
+    let s = Site::new();
+    s.init();
+    s.cmd().args(["peer", "add", "a", "b"]).ok();
+    let mut seen = std::collections::HashSet::new();
+    for f in fs::read_dir(s.dir().join("keys")).unwrap() {
+        let text = fs::read_to_string(f.unwrap().path()).unwrap();
+        assert_eq!(STANDARD.decode(text.trim()).unwrap().len(), 32);
+        assert!(seen.insert(text), "two key files hold the same key");
+    }
+    assert_eq!(seen.len(), 7);
+}

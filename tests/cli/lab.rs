@@ -1,0 +1,40 @@
+//! The network-namespace lab: real packets between namespaces. The scenarios
+//! are shell scripts under tests/lab (they need `ip netns`, wireguard-go and
+//! a trap for cleanup); this runs them, one at a time, and fails with their
+//! report.
+
+use std::process::Command;
+use std::sync::Mutex;
+
+use crate::common::{BIN, root_or_skip};
+
+/// Lab runs measure packet loss and handshakes: never two at once.
+static LAB: Mutex<()> = Mutex::new(());
+
+pub fn run(script: &str, args: &[&str]) {
+    if !root_or_skip(&format!("lab {script} {}", args.join(" "))) {
+        return;
+    }
+    let _one = LAB
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let path = format!("{}/tests/lab/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("timeout")
+        .args(["--kill-after=10", "600", "bash", &path])
+        .args(args)
+        .env("CAMVPN", BIN)
+        .output()
+        .expect("run the lab");
+    let report = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{report}");
+    assert!(
+        out.status.success(),
+        "lab {script} {args:?} failed:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn lab_tunnel_comes_up_with_rendered_configs_and_not_with_a_wrong_key() {
+    run("tunnel.sh", &[]);
+}

@@ -1,0 +1,16 @@
+//! camvpn's integration tests: the real binary, real tools as oracles, and the
+//! network-namespace lab.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+mod bad_input;
+mod cameras;
+mod common;
+mod concurrency;
+mod init;
+mod keys;
+mod lab;
+mod peers;
+mod qr;
+mod snapshots;
+mod tools;

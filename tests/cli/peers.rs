@@ -1,0 +1,327 @@
+//! `camvpn peer add|list|show|remove`.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::{Site, conf_value};
+
+fn peers_json(s: &Site) -> Vec<serde_json::Value> {
+    let r = s.cmd().args(["peer", "list", "--json"]).ok();
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn several_names_in_one_call_get_the_first_free_addresses() {
+    let s = Site::new();
+    s.init();
+    s.cmd().args(["peer", "add", "a", "b", "c"]).ok();
+    s.cmd().args(["peer", "remove", "b"]).ok();
+    s.cmd().args(["peer", "add", "d", "e"]).ok();
+    let peers = peers_json(&s);
+    let got: Vec<(String, String)> = peers
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["address"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("phone", "10.66.0.2"),
+        ("a", "10.66.0.3"),
+        ("c", "10.66.0.5"),
+        ("d", "10.66.0.4"),
+        ("e", "10.66.0.6"),
+    ];
+    assert_eq!(got, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+}
+
+#[test]
+fn exhausted_pool_is_a_clear_error_and_writes_nothing() {
+    let s = Site::new();
+    s.cmd()
+        .args([
+            "init",
+            "--platform",
+            "linux",
+            "--endpoint",
+            "h.example",
+            "--wan-if",
+            "e0",
+            "--lan-if",
+            "e1",
+            "--subnet",
+            "10.9.0.0/30",
+        ])
+        .ok();
+    // A /30 has two hosts: the router and one peer.
+    s.cmd().args(["peer", "add", "one"]).ok();
+    let before = s.files();
+    let r = s.cmd().args(["peer", "add", "two"]).fails(2);
+    assert!(
+        r.stderr.contains("no free address") && r.stderr.contains("10.9.0.0/30"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(before, s.files());
+}
+
+#[test]
+fn ipv6_addresses_follow_subnet6() {
+    let s = Site::new();
+    s.cmd()
+        .args([
+            "init",
+            "--platform",
+            "linux",
+            "--endpoint",
+            "h.example",
+            "--wan-if",
+            "e0",
+            "--lan-if",
+            "e1",
+            "--subnet6",
+            "fd00:66::/64",
+            "--peer",
+            "p",
+        ])
+        .ok();
+    let p = &peers_json(&s)[0];
+    assert_eq!(p["address6"], "fd00:66::2");
+    let out = s.render(&[]);
+    let conf = fs::read_to_string(out.join("peers/p.conf")).unwrap();
+    assert_eq!(
+        conf_value(&conf, "Address").unwrap(),
+        "10.66.0.2/32, fd00:66::2/128"
+    );
+}
+
+#[test]
+fn split_tunnel_routes_only_router_and_its_cameras() {
+    let s = Site::new();
+    s.init();
+    s.cmd()
+        .args(["peer", "add", "guard", "--cameras", "driveway"])
+        .ok();
+    s.cmd().args(["peer", "add", "owner", "--full-tunnel"]).ok();
+    let out = s.render(&[]);
+    let read = |n: &str| fs::read_to_string(out.join(format!("peers/{n}.conf"))).unwrap();
+    assert_eq!(
+        conf_value(&read("guard"), "AllowedIPs").unwrap(),
+        "10.66.0.1/32, 192.168.1.108/32"
+    );
+    assert_eq!(
+        conf_value(&read("phone"), "AllowedIPs").unwrap(),
+        "10.66.0.1/32, 192.168.1.108/32, 192.168.1.20/32"
+    );
+    assert_eq!(
+        conf_value(&read("owner"), "AllowedIPs").unwrap(),
+        "0.0.0.0/0, ::/0"
+    );
+    // Not the whole LAN: a phone on a hotel 192.168.1.0/24 keeps its own LAN.
+    assert!(!read("phone").contains("192.168.1.0/24"));
+}
+
+#[test]
+fn dns_mtu_keepalive_per_site_and_per_peer() {
+    let s = Site::new();
+    s.cmd()
+        .args([
+            "init",
+            "--platform",
+            "linux",
+            "--endpoint",
+            "h.example",
+            "--wan-if",
+            "e0",
+            "--lan-if",
+            "e1",
+            "--dns",
+            "192.168.1.1",
+            "--mtu",
+            "1400",
+            "--keepalive",
+            "25",
+            "--peer",
+            "site",
+        ])
+        .ok();
+    s.cmd()
+        .args([
+            "peer",
+            "add",
+            "own",
+            "--dns",
+            "9.9.9.9",
+            "--mtu",
+            "1280",
+            "--keepalive",
+            "0",
+        ])
+        .ok();
+    let out = s.render(&[]);
+    let site = fs::read_to_string(out.join("peers/site.conf")).unwrap();
+    let own = fs::read_to_string(out.join("peers/own.conf")).unwrap();
+    assert_eq!(conf_value(&site, "DNS").unwrap(), "192.168.1.1");
+    assert_eq!(conf_value(&site, "MTU").unwrap(), "1400");
+    assert_eq!(conf_value(&site, "PersistentKeepalive").unwrap(), "25");
+    // A DNS server outside the tunnel would leak or fail: it is routed in.
+    assert!(
+        conf_value(&site, "AllowedIPs")
+            .unwrap()
+            .contains("192.168.1.1/32")
+    );
+    assert_eq!(conf_value(&own, "DNS").unwrap(), "9.9.9.9");
+    // A public resolver is reached directly, not through the router.
+    assert!(!conf_value(&own, "AllowedIPs").unwrap().contains("9.9.9.9"));
+    assert_eq!(conf_value(&own, "MTU").unwrap(), "1280");
+    assert_eq!(conf_value(&own, "PersistentKeepalive"), None);
+    let server = fs::read_to_string(out.join("wg0.conf")).unwrap();
+    assert_eq!(conf_value(&server, "MTU").unwrap(), "1400");
+}
+
+#[test]
+fn show_prints_no_secret_unless_asked() {
+    let s = Site::new();
+    s.init();
+    let key = fs::read_to_string(s.dir().join("keys/peer-phone.key")).unwrap();
+    let psk = fs::read_to_string(s.dir().join("keys/peer-phone.psk")).unwrap();
+    for args in [
+        vec!["peer", "show", "phone"],
+        vec!["peer", "show", "phone", "--json"],
+        vec!["peer", "list"],
+        vec!["peer", "list", "--json"],
+        vec!["camera", "list", "--json"],
+        vec!["export"],
+        vec!["peer", "add", "x"],
+    ] {
+        let r = s.cmd().args(&args).ok();
+        for secret in [&key, &psk] {
+            assert!(
+                !r.stdout.contains(secret.trim()) && !r.stderr.contains(secret.trim()),
+                "{args:?} printed a secret"
+            );
+        }
+    }
+    let config = s.cmd().args(["peer", "show", "phone", "--config"]).ok();
+    assert_eq!(
+        conf_value(&config.stdout, "PrivateKey").unwrap(),
+        key.trim()
+    );
+    let json = s
+        .cmd()
+        .args(["peer", "show", "phone", "--json", "--secrets"])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["private_key"], key.trim());
+    assert_eq!(v["preshared_key"], psk.trim());
+    assert_eq!(v["config"], config.stdout);
+    let export = s.cmd().args(["export", "--secrets"]).ok();
+    assert!(export.stdout.contains(key.trim()));
+}
+
+#[test]
+fn show_output_file_is_private() {
+    let s = Site::new();
+    s.init();
+    let f = s.path("phone.conf");
+    s.cmd()
+        .args(["peer", "show", "phone", "--config", "-o"])
+        .arg(&f)
+        .ok();
+    assert_eq!(
+        fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let printed = s.cmd().args(["peer", "show", "phone", "--config"]).ok();
+    assert_eq!(fs::read_to_string(&f).unwrap(), printed.stdout);
+}
+
+#[test]
+fn own_public_key_peer_gets_no_private_key_and_no_qr() {
+    let s = Site::new();
+    s.init();
+    let pubkey = camvpn::keys::PrivateKey::generate()
+        .public_key()
+        .to_string();
+    s.cmd()
+        .args(["peer", "add", "laptop", "--public-key", &pubkey])
+        .ok();
+    assert!(!s.dir().join("keys/peer-laptop.key").exists());
+    assert!(s.dir().join("keys/peer-laptop.psk").exists());
+    let out = s.render(&[]);
+    assert!(!out.join("peers/laptop.png").exists() && !out.join("peers/laptop.svg").exists());
+    let conf = fs::read_to_string(out.join("peers/laptop.conf")).unwrap();
+    assert!(conf.contains(&format!("# PrivateKey = the private key of {pubkey}")));
+    let server = fs::read_to_string(out.join("wg0.conf")).unwrap();
+    assert!(server.contains(&format!("PublicKey = {pubkey}")));
+    let r = s
+        .cmd()
+        .args(["peer", "show", "laptop", "--qr", "ansi"])
+        .fails(2);
+    assert!(r.stderr.contains("its own public key"), "{}", r.stderr);
+    // The same key twice would make two peers one.
+    s.cmd()
+        .args(["peer", "add", "again", "--public-key", &pubkey])
+        .fails(2);
+    s.cmd()
+        .args(["peer", "add", "a", "b", "--public-key", &pubkey])
+        .fails(2);
+}
+
+#[test]
+fn remove_deletes_keys_and_render_drops_stale_files() {
+    let s = Site::new();
+    s.init();
+    s.cmd().args(["peer", "add", "temp"]).ok();
+    let out = s.render(&[]);
+    fs::write(out.join("peers/notes.txt"), "mine").unwrap();
+    assert!(out.join("peers/temp.png").exists());
+    s.cmd().args(["peer", "remove", "temp"]).ok();
+    assert!(
+        !s.dir().join("keys/peer-temp.key").exists()
+            && !s.dir().join("keys/peer-temp.psk").exists()
+    );
+    s.render(&[]);
+    for ext in ["conf", "png", "svg"] {
+        assert!(
+            !out.join(format!("peers/temp.{ext}")).exists(),
+            "{ext} left behind"
+        );
+    }
+    assert!(
+        out.join("peers/notes.txt").exists(),
+        "a file camvpn did not write was removed"
+    );
+    let server = fs::read_to_string(out.join("wg0.conf")).unwrap();
+    assert!(!server.contains("# temp"));
+    s.cmd().args(["peer", "remove", "ghost"]).fails(2);
+}
+
+#[test]
+fn rendered_secret_files_are_private() {
+    let s = Site::new();
+    s.init();
+    let out = s.render(&[]);
+    for f in [
+        "wg0.conf",
+        "peers/phone.conf",
+        "peers/phone.png",
+        "peers/phone.svg",
+    ] {
+        assert_eq!(
+            fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{f}"
+        );
+    }
+    assert_eq!(
+        fs::metadata(out.join("peers"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+}
