@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::camera::Camera;
 use crate::peer::Peer;
+use crate::policy::Policy;
 use crate::site::Site;
 use crate::store::Secrets;
 
@@ -170,6 +171,8 @@ pub struct Context {
     pub cameras: Vec<CameraCtx>,
     /// Peers, in site order.
     pub peers: Vec<PeerCtx>,
+    /// The firewall policy.
+    pub policy: Policy,
 }
 
 fn strings<T: ToString>(v: impl IntoIterator<Item = T>) -> Vec<String> {
@@ -315,6 +318,7 @@ impl Context {
                 .iter()
                 .map(|p| PeerCtx::new(site, p, secrets))
                 .collect(),
+            policy: Policy::new(site),
         }
     }
 

@@ -5,6 +5,7 @@
 //! and renders artifacts; the binary's command line writes them atomically or
 //! applies them. The library never sees the argument parser's types.
 
+pub mod apply;
 pub mod camera;
 pub mod context;
 pub mod endpoint;
@@ -14,6 +15,7 @@ pub mod keys;
 pub mod name;
 pub mod net;
 pub mod peer;
+pub mod policy;
 pub mod port;
 pub mod qr;
 pub mod site;

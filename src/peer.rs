@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::PublicKey;
 use crate::name::{CameraName, PeerName};
+use crate::port::PortFilter;
 
 /// Which cameras a peer may reach.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -101,6 +102,9 @@ pub struct Peer {
     /// Which cameras it may reach.
     #[serde(default)]
     pub cameras: Access,
+    /// Only these services or ports of its cameras (all of them when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<Vec<PortFilter>>,
     /// Route all traffic through the tunnel (and out of the router's WAN).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full_tunnel: bool,

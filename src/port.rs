@@ -133,3 +133,65 @@ mod tests {
         }
     }
 }
+
+/// What a peer may use on its cameras: a service name from the vendor
+/// presets (`rtsp`, `web`…) or one port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PortFilter {
+    /// A service name, as in the vendor presets.
+    Service(String),
+    /// One port.
+    Port(PortSpec),
+}
+
+impl PortFilter {
+    /// Whether a camera port whose preset service is `service` passes.
+    pub fn allows(&self, port: PortSpec, service: Option<&str>) -> bool {
+        match self {
+            PortFilter::Port(p) => *p == port,
+            PortFilter::Service(s) => service == Some(s.as_str()),
+        }
+    }
+}
+
+impl FromStr for PortFilter {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.contains('/') {
+            return s.parse().map(PortFilter::Port);
+        }
+        let known = crate::vendor::Catalog::get().services();
+        if known.iter().any(|k| k == s) {
+            Ok(PortFilter::Service(s.to_owned()))
+        } else {
+            Err(InvalidValue::new(format!(
+                "'{s}' is neither a port (N/tcp, N/udp) nor a service of the vendor presets ({})",
+                known.join(", ")
+            )))
+        }
+    }
+}
+
+impl fmt::Display for PortFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortFilter::Service(s) => f.write_str(s),
+            PortFilter::Port(p) => p.fmt(f),
+        }
+    }
+}
+
+impl Serialize for PortFilter {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PortFilter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -536,6 +536,7 @@ pub(crate) mod tests {
             public_key: PrivateKey::generate().public_key(),
             own_key: false,
             cameras: Access::All,
+            only: None,
             full_tunnel: false,
             dns: None,
             mtu: None,

@@ -19,13 +19,34 @@ use crate::error::{Error, Result};
 
 /// The router's wg-quick config (Linux).
 pub const LINUX_SERVER: &str = "linux/wg.conf.j2";
+/// The nftables table (Linux).
+pub const LINUX_NFT: &str = "linux/camvpn.nft.j2";
+/// The iptables-restore file, IPv4 (Linux).
+pub const LINUX_IPTABLES: &str = "linux/camvpn.iptables.j2";
+/// The ip6tables-restore file (Linux).
+pub const LINUX_IP6TABLES: &str = "linux/camvpn.ip6tables.j2";
 /// A peer's wg-quick config (every target); also the QR payload.
 pub const PEER_CONF: &str = "common/peer.conf.j2";
+/// The policy as iptables rules (macros), shared by Linux and DD-WRT.
+pub const IPTABLES_RULES: &str = "common/iptables-rules.j2";
 
 /// The built-in templates, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
     (LINUX_SERVER, include_str!("../templates/linux/wg.conf.j2")),
+    (LINUX_NFT, include_str!("../templates/linux/camvpn.nft.j2")),
+    (
+        LINUX_IPTABLES,
+        include_str!("../templates/linux/camvpn.iptables.j2"),
+    ),
+    (
+        LINUX_IP6TABLES,
+        include_str!("../templates/linux/camvpn.ip6tables.j2"),
+    ),
     (PEER_CONF, include_str!("../templates/common/peer.conf.j2")),
+    (
+        IPTABLES_RULES,
+        include_str!("../templates/common/iptables-rules.j2"),
+    ),
 ];
 
 /// Quotes a value for a POSIX shell: single quotes, `'` written as `'\''`.

@@ -109,6 +109,18 @@ impl Catalog {
             .ok_or_else(|| Error::not_found("vendor", name, "camvpn's presets", self.names()))
     }
 
+    /// Every service name of the presets, sorted.
+    pub fn services(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .vendors
+            .iter()
+            .flat_map(|v| v.ports.iter().map(|p| p.service.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// The vendor names.
     pub fn names(&self) -> Vec<&str> {
         self.vendors.iter().map(|v| v.name.as_str()).collect()

@@ -12,7 +12,7 @@ use camvpn::interface::InterfaceName;
 use camvpn::keys::PublicKey;
 use camvpn::name::{CameraName, PeerName};
 use camvpn::net::{parse_ip, parse_net4, parse_net6};
-use camvpn::port::PortSpec;
+use camvpn::port::{PortFilter, PortSpec};
 use camvpn::site::{Platform, parse_mtu, parse_port};
 use camvpn::targets::Target;
 use camvpn::vendor::parse_vendor;
@@ -65,8 +65,13 @@ pub enum Command {
     /// Add, list, show or remove peers (phones, laptops)
     #[command(subcommand)]
     Peer(PeerCmd),
-    /// Write the router config, peer configs and QR codes to a directory
+    /// Show or change site settings
+    #[command(subcommand)]
+    Site(SiteCmd),
+    /// Write the router config, peer configs, QR codes and firewall rules to a directory
     Render(RenderArgs),
+    /// Put the site on this Linux host: firewall, WireGuard interface, forwarding
+    Apply(ApplyArgs),
     /// Print the whole site as JSON (secrets only with --secrets)
     Export(ExportArgs),
 }
@@ -189,6 +194,8 @@ pub enum CameraCmd {
     Add(CameraAddArgs),
     /// List cameras and their ports
     List,
+    /// Change a camera: its vendor, ports, IPv6 address or internet access
+    Set(CameraSetArgs),
     /// Remove cameras (peers lose access to them)
     Remove {
         /// Camera names
@@ -218,6 +225,35 @@ pub struct CameraAddArgs {
     pub internet: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct CameraSetArgs {
+    /// The camera
+    pub name: CameraName,
+    /// Vendor preset for its ports
+    #[arg(long, value_parser = parse_vendor)]
+    pub vendor: Option<String>,
+    /// A port (N/tcp or N/udp); the list replaces the current ports; repeat for more
+    #[arg(long = "port", value_name = "N/PROTO", conflicts_with = "preset_ports")]
+    pub ports: Vec<PortSpec>,
+    /// Use the vendor's ports again (undoes --port)
+    #[arg(long)]
+    pub preset_ports: bool,
+    /// Its IPv6 address
+    #[arg(long)]
+    pub ip6: Option<Ipv6Addr>,
+    /// May it reach the internet (vendor cloud)?
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub internet: Option<bool>,
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err("use on or off".into()),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PeerCmd {
     /// Add peers; each gets keys, a tunnel address and (on a terminal) a QR code
@@ -234,6 +270,15 @@ Example:
     List,
     /// Show a peer: its details, or with --config / --qr its config (contains its private key)
     Show(PeerShowArgs),
+    /// Change a peer: its cameras, ports, tunnel, DNS, MTU or keepalive
+    #[command(
+        after_help = "Changes to cameras, --full-tunnel or --dns change what the phone routes into the
+tunnel: render again and re-import its config. Apply again for the firewall.
+
+Example:
+  camvpn peer set guard --cameras driveway --only rtsp"
+    )]
+    Set(PeerSetArgs),
     /// Remove peers and their keys
     Remove {
         /// Peer names
@@ -258,6 +303,10 @@ pub struct PeerAddArgs {
     /// Every camera, including cameras added later (the default)
     #[arg(long)]
     pub all_cameras: bool,
+    /// Only these services or ports of its cameras, e.g. rtsp or 554/tcp
+    /// (comma separated; services are those of the vendor presets)
+    #[arg(long, value_delimiter = ',', value_name = "SERVICE|N/PROTO")]
+    pub only: Option<Vec<PortFilter>>,
     /// Route all of the peer's traffic through the router
     #[arg(long)]
     pub full_tunnel: bool,
@@ -276,6 +325,50 @@ pub struct PeerAddArgs {
     /// Do not print the QR code
     #[arg(long)]
     pub no_qr: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PeerSetArgs {
+    /// The peer
+    pub name: PeerName,
+    /// Only these cameras (comma separated)
+    #[arg(long, value_delimiter = ',', value_name = "A,B", group = "access")]
+    pub cameras: Option<Vec<CameraName>>,
+    /// Every camera, including cameras added later
+    #[arg(long, group = "access")]
+    pub all_cameras: bool,
+    /// No camera at all (e.g. a full-tunnel-only peer)
+    #[arg(long, group = "access")]
+    pub no_cameras: bool,
+    /// Only these services or ports of its cameras (comma separated)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "SERVICE|N/PROTO",
+        conflicts_with = "all_ports"
+    )]
+    pub only: Option<Vec<PortFilter>>,
+    /// Every port of its cameras (undoes --only)
+    #[arg(long)]
+    pub all_ports: bool,
+    /// Route all traffic through the router
+    #[arg(long, conflicts_with = "split_tunnel")]
+    pub full_tunnel: bool,
+    /// Route only the router and the cameras through the tunnel
+    #[arg(long)]
+    pub split_tunnel: bool,
+    /// DNS server(s) for this peer, replacing the site's
+    #[arg(long, value_delimiter = ',', value_parser = parse_ip, value_name = "IP", conflicts_with = "site_dns")]
+    pub dns: Option<Vec<IpAddr>>,
+    /// Use the site's DNS servers again
+    #[arg(long)]
+    pub site_dns: bool,
+    /// MTU for this peer (0: the site's)
+    #[arg(long, value_name = "N")]
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive for this peer, seconds (0: off)
+    #[arg(long, value_name = "SECONDS")]
+    pub keepalive: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -306,9 +399,57 @@ pub struct PeerShowArgs {
     pub secrets: bool,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SiteCmd {
+    /// Print the site's settings
+    Show,
+    /// Change site settings (render and apply again afterwards)
+    Set(SiteSetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteSetArgs {
+    /// Where phones reach the router (peers must re-import their configs)
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub endpoint: Option<Endpoint>,
+    /// The WAN interface
+    #[arg(long, value_name = "IF")]
+    pub wan_if: Option<InterfaceName>,
+    /// The LAN interface
+    #[arg(long, value_name = "IF")]
+    pub lan_if: Option<InterfaceName>,
+    /// DNS server(s) for peers (an empty value removes them)
+    #[arg(long, value_delimiter = ',', value_parser = parse_ip_or_empty, value_name = "IP")]
+    pub dns: Option<Vec<Option<IpAddr>>>,
+    /// Tunnel MTU (0: WireGuard's default)
+    #[arg(long, value_name = "N")]
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive for peers, seconds (0: off)
+    #[arg(long, value_name = "SECONDS")]
+    pub keepalive: Option<u16>,
+    /// Firewall backend for 'camvpn apply' on Linux
+    #[arg(long, value_enum)]
+    pub firewall: Option<FirewallArg>,
+    /// May every camera reach the internet?
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub camera_internet: Option<bool>,
+    /// Log dropped packets with camvpn's prefixes?
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub log_drops: Option<bool>,
+}
+
+fn parse_ip_or_empty(s: &str) -> Result<Option<IpAddr>, InvalidValue> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        parse_ip(s).map(Some)
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Files (linux): INTERFACE.conf, peers/NAME.conf, peers/NAME.png, peers/NAME.svg.
+    after_help = "Files (linux): INTERFACE.conf, camvpn.nft, camvpn.iptables, camvpn.ip6tables,
+peers/NAME.conf, peers/NAME.png, peers/NAME.svg.
 Files holding keys are written with mode 0600; every file is replaced atomically."
 )]
 pub struct RenderArgs {
@@ -324,6 +465,33 @@ pub struct RenderArgs {
     /// Override built-in templates with files of the same name from DIR
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "What apply changes on the host, in this order:
+  1. the firewall: the nft table 'inet camvpn' (loaded atomically), or with
+     --firewall iptables the chains CAMVPN_INPUT, CAMVPN_FORWARD and
+     CAMVPN_POSTROUTING, hooked into INPUT, FORWARD and nat POSTROUTING
+     (the previous rules are restored if anything fails);
+  2. net.ipv4.ip_forward (and IPv6 forwarding with IPv6) set to 1;
+  3. WG_DIR/INTERFACE.conf written (0600); the interface brought up with
+     wg-quick, or reloaded with wg syncconf when it is up (sessions survive).
+It records what it did in applied.json in the site directory; --undo takes the
+interface down, removes the firewall and the config, and restores forwarding.
+wg-quick honours WG_QUICK_USERSPACE_IMPLEMENTATION (e.g. wireguard-go).")]
+pub struct ApplyArgs {
+    /// Print every command and file apply would touch, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Firewall backend [default: the site's]
+    #[arg(long, value_enum)]
+    pub firewall: Option<FirewallArg>,
+    /// Where wg-quick configs live
+    #[arg(long, default_value = "/etc/wireguard", value_name = "DIR")]
+    pub wg_dir: PathBuf,
+    /// Take the site off this host instead
+    #[arg(long)]
+    pub undo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,13 +9,14 @@ use camvpn::peer::Access;
 use camvpn::site::Site;
 use camvpn::store::{Batch, SiteDir};
 
-use super::args::{CameraAddArgs, CameraCmd};
+use super::args::{CameraAddArgs, CameraCmd, CameraSetArgs};
 use super::{Out, Outcome};
 
 pub fn run(dir: &SiteDir, cmd: CameraCmd, out: &Out) -> Result<Outcome> {
     match cmd {
         CameraCmd::Add(a) => add(dir, a, out),
         CameraCmd::List => list(dir, out),
+        CameraCmd::Set(a) => set(dir, a, out),
         CameraCmd::Remove { names } => remove(dir, &names, out),
     }
 }
@@ -68,6 +69,42 @@ fn add(dir: &SiteDir, a: CameraAddArgs, out: &Out) -> Result<Outcome> {
         ports.join(" ")
     ));
     note_reimport(&site, &a.name, out);
+    Ok(Outcome::Done)
+}
+
+fn set(dir: &SiteDir, a: CameraSetArgs, out: &Out) -> Result<Outcome> {
+    let _lock = dir.lock(false)?;
+    let mut site = dir.load()?;
+    site.camera(a.name.as_str())?;
+    let c = site
+        .cameras
+        .iter_mut()
+        .find(|c| c.name == a.name)
+        .expect("checked");
+    if let Some(v) = a.vendor {
+        c.vendor = v;
+    }
+    if !a.ports.is_empty() {
+        c.ports = Some(a.ports);
+    } else if a.preset_ports {
+        c.ports = None;
+    }
+    let ip6_changed = a.ip6.is_some() && a.ip6 != c.ip6;
+    if a.ip6.is_some() {
+        c.ip6 = a.ip6;
+    }
+    if let Some(i) = a.internet {
+        c.internet = i;
+    }
+    site.validate().map_err(Error::from)?;
+    save(dir, &site)?;
+    if ip6_changed && site.subnet6.is_some() {
+        note_reimport(&site, &a.name, out);
+    }
+    out.note(format!(
+        "updated camera {}; run 'camvpn apply' (or render) for the firewall",
+        a.name
+    ));
     Ok(Outcome::Done)
 }
 

@@ -75,6 +75,7 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
             public_key: key.public_key(),
             own_key: false,
             cameras: Access::All,
+            only: None,
             full_tunnel: false,
             dns: None,
             mtu: None,

@@ -4,12 +4,14 @@
 //! written: every command checks all input before its first write), 3 the
 //! host failed.
 
+mod apply;
 mod args;
 mod camera;
 mod init;
 mod output;
 mod peer;
 mod render;
+mod site;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -61,7 +63,9 @@ fn run(cli: Cli, out: &Out) -> Result<Outcome> {
         Command::Init(a) => init::run(&dir, a, out),
         Command::Camera(c) => camera::run(&dir, c, out),
         Command::Peer(c) => peer::run(&dir, c, out),
+        Command::Site(c) => site::run(&dir, c, out),
         Command::Render(a) => render::run(&dir, &a, out),
+        Command::Apply(a) => apply::run(&dir, &a, out),
         Command::Export(a) => export(&dir, a.secrets, out),
     }
 }

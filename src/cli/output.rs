@@ -26,6 +26,11 @@ impl Out {
         }
     }
 
+    /// Whether --verbose was given.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
     /// A note for people, unless --quiet.
     pub fn note(&self, msg: impl AsRef<str>) {
         if !self.quiet {

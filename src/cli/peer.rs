@@ -18,7 +18,7 @@ use camvpn::templates::Templates;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::args::{PeerAddArgs, PeerCmd, PeerShowArgs, QrArg};
+use super::args::{PeerAddArgs, PeerCmd, PeerSetArgs, PeerShowArgs, QrArg};
 use super::{Out, Outcome, load_secrets, stdout_is_terminal};
 
 pub fn run(dir: &SiteDir, cmd: PeerCmd, out: &Out) -> Result<Outcome> {
@@ -26,6 +26,7 @@ pub fn run(dir: &SiteDir, cmd: PeerCmd, out: &Out) -> Result<Outcome> {
         PeerCmd::Add(a) => add(dir, a, out),
         PeerCmd::List => list(dir, out),
         PeerCmd::Show(a) => show(dir, &a, out),
+        PeerCmd::Set(a) => set(dir, a, out),
         PeerCmd::Remove { names } => remove(dir, &names, out),
     }
 }
@@ -134,6 +135,7 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
             public_key,
             own_key: private.is_none(),
             cameras: access.clone(),
+            only: a.only.clone(),
             full_tunnel: a.full_tunnel,
             dns: a.dns.clone(),
             mtu: a.mtu,
@@ -357,6 +359,70 @@ fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
         p.name
     )?;
     Ok(())
+}
+
+fn set(dir: &SiteDir, a: PeerSetArgs, out: &Out) -> Result<Outcome> {
+    let _lock = dir.lock(false)?;
+    let mut site = dir.load()?;
+    site.peer(a.name.as_str())?;
+    if let Some(list) = &a.cameras {
+        for c in list {
+            site.camera(c.as_str())?;
+        }
+    }
+    let before = Context::new(&site, None)
+        .peer(a.name.as_str())
+        .map(|p| p.allowed_ips.clone());
+    let p = site
+        .peers
+        .iter_mut()
+        .find(|p| p.name == a.name)
+        .expect("checked");
+    if let Some(list) = a.cameras {
+        p.cameras = Access::Only(list);
+    } else if a.all_cameras {
+        p.cameras = Access::All;
+    } else if a.no_cameras {
+        p.cameras = Access::Only(Vec::new());
+    }
+    if a.only.is_some() {
+        p.only = a.only;
+    } else if a.all_ports {
+        p.only = None;
+    }
+    if a.full_tunnel {
+        p.full_tunnel = true;
+    } else if a.split_tunnel {
+        p.full_tunnel = false;
+    }
+    if a.dns.is_some() {
+        p.dns = a.dns;
+    } else if a.site_dns {
+        p.dns = None;
+    }
+    if let Some(mtu) = a.mtu {
+        p.mtu = (mtu != 0).then_some(mtu);
+    }
+    if let Some(k) = a.keepalive {
+        p.keepalive = Some(k);
+    }
+    site.validate().map_err(Error::from)?;
+    let mut batch = Batch::new();
+    dir.stage_site(&mut batch, &site)?;
+    batch.commit()?;
+    let ctx = Context::new(&site, None);
+    let p = ctx.peer(a.name.as_str()).expect("still there");
+    if before.as_ref() != Some(&p.allowed_ips) {
+        out.note(format!(
+            "what {} routes into the tunnel changed: render again and re-import its config",
+            p.name
+        ));
+    }
+    out.note(format!(
+        "updated peer {}; run 'camvpn apply' (or render) for the firewall",
+        p.name
+    ));
+    Ok(Outcome::Done)
 }
 
 fn remove(dir: &SiteDir, names: &[PeerName], out: &Out) -> Result<Outcome> {

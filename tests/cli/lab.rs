@@ -38,3 +38,23 @@ pub fn run(script: &str, args: &[&str]) {
 fn lab_tunnel_comes_up_with_rendered_configs_and_not_with_a_wrong_key() {
     run("tunnel.sh", &[]);
 }
+
+#[test]
+fn lab_firewall_nft_next_to_an_accepting_host_firewall() {
+    run("firewall.sh", &["nft", "accept"]);
+}
+
+#[test]
+fn lab_firewall_nft_next_to_a_forward_drop_host_firewall() {
+    run("firewall.sh", &["nft", "drop"]);
+}
+
+#[test]
+fn lab_firewall_iptables_next_to_an_accepting_host_firewall() {
+    run("firewall.sh", &["iptables", "accept"]);
+}
+
+#[test]
+fn lab_firewall_iptables_next_to_a_forward_drop_host_firewall() {
+    run("firewall.sh", &["iptables", "drop"]);
+}

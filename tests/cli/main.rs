@@ -7,6 +7,7 @@ mod bad_input;
 mod cameras;
 mod common;
 mod concurrency;
+mod firewall;
 mod init;
 mod keys;
 mod lab;

@@ -76,6 +76,21 @@ fn rich_site() -> Site {
             "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
         ])
         .ok();
+    s.cmd()
+        .args([
+            "peer",
+            "add",
+            "viewer",
+            "--cameras",
+            "driveway",
+            "--only",
+            "rtsp",
+        ])
+        .ok();
+    s.cmd()
+        .args(["camera", "set", "nvr", "--internet", "on"])
+        .ok();
+    s.cmd().args(["site", "set", "--log-drops", "on"]).ok();
     s
 }
 
@@ -87,11 +102,22 @@ fn linux_artifacts() {
         .unwrap()
         .map(|e| format!("peers/{}", e.unwrap().file_name().to_string_lossy()))
         .collect();
-    files.push("wg0.conf".into());
+    files.extend(
+        [
+            "wg0.conf",
+            "camvpn.nft",
+            "camvpn.iptables",
+            "camvpn.ip6tables",
+        ]
+        .map(String::from),
+    );
     files.sort();
     insta::with_settings!({ filters => key_filters() }, {
         insta::assert_snapshot!("linux_files", files.join("\n"));
         insta::assert_snapshot!("linux_wg0_conf", fs::read_to_string(out.join("wg0.conf")).unwrap());
+        for fw in ["camvpn.nft", "camvpn.iptables", "camvpn.ip6tables"] {
+            insta::assert_snapshot!(format!("linux_{}", fw.replace('.', "_")), fs::read_to_string(out.join(fw)).unwrap());
+        }
         for peer in ["phone", "guard", "owner", "laptop"] {
             let conf = fs::read_to_string(out.join(format!("peers/{peer}.conf"))).unwrap();
             insta::assert_snapshot!(format!("linux_peer_{peer}_conf"), conf);

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The namespace lab: hosts in network namespaces joined by veth pairs and two
-# bridges, as drawn in DESIGN.md:
+# bridges, as drawn in DESIGN.md (plus IPv6: WAN 2001:db8:1::/64, LAN
+# 2001:db8:2::/64, routed without NAT as ISPs do):
 #
 #   attacker 203.0.113.66  ─┐                         ┌─ camera1 192.168.1.108
 #   phone    203.0.113.77  ─┼─ [wan0] router [lan0] ──┼─ camera2 192.168.1.109
@@ -76,23 +77,27 @@ add_host() {
     n=$(ns "$1")
     ip netns add "$n"
     LAB_NS+=("$n")
+    # No duplicate address detection: while a link-local address is
+    # tentative, a router cannot resolve neighbours and drops what it routes.
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
     ip -n "$n" link set lo up
 }
 
-# wire HOST IF ADDR BRIDGE: a veth from HOST (as IF, with ADDR) to BRIDGE in
-# the switch namespace.
+# wire HOST IF ADDR ADDR6 BRIDGE: a veth from HOST (as IF, with ADDR and
+# ADDR6) to BRIDGE in the switch namespace.
 wire() {
-    local host=$1 ifname=$2 addr=$3 bridge=$4 port
+    local host=$1 ifname=$2 addr=$3 addr6=$4 bridge=$5 port
     LAB_PORTS=$((LAB_PORTS + 1))
     port="p$LAB_PORTS"
     ip -n "$(ns "$host")" link add "$ifname" type veth peer name "$port" netns "$(ns sw)"
     ip -n "$(ns "$host")" addr add "$addr" dev "$ifname"
+    ip -n "$(ns "$host")" addr add "$addr6" dev "$ifname"
     ip -n "$(ns "$host")" link set "$ifname" up
     ip -n "$(ns sw)" link set "$port" master "$bridge" up
 }
 
-# topology: the hosts above, the router forwarding and masquerading LAN to
-# WAN like any home router. No camvpn yet, no port forwards yet.
+# topology: the hosts above; the router forwards IPv4 and IPv6. No firewall
+# yet (host_firewall), no camvpn yet.
 topology() {
     local h
     add_host sw
@@ -101,63 +106,122 @@ topology() {
         ip -n "$(ns sw)" link set "$h" up
     done
     for h in router attacker phone outside camera1 camera2; do add_host "$h"; done
-    wire router wan0 203.0.113.1/24 brwan
-    wire router lan0 192.168.1.1/24 brlan
-    wire attacker eth0 203.0.113.66/24 brwan
-    wire phone eth0 203.0.113.77/24 brwan
-    wire outside eth0 203.0.113.200/24 brwan
-    wire camera1 eth0 192.168.1.108/24 brlan
-    wire camera2 eth0 192.168.1.109/24 brlan
+    wire router wan0 203.0.113.1/24 2001:db8:1::1/64 brwan
+    wire router lan0 192.168.1.1/24 2001:db8:2::1/64 brlan
+    wire attacker eth0 203.0.113.66/24 2001:db8:1::66/64 brwan
+    wire phone eth0 203.0.113.77/24 2001:db8:1::77/64 brwan
+    wire outside eth0 203.0.113.200/24 2001:db8:1::200/64 brwan
+    wire camera1 eth0 192.168.1.108/24 2001:db8:2::108/64 brlan
+    wire camera2 eth0 192.168.1.109/24 2001:db8:2::109/64 brlan
     on router sysctl -qw net.ipv4.ip_forward=1
-    on camera1 ip route add default via 192.168.1.1
-    on camera2 ip route add default via 192.168.1.1
-    on router nft -f - <<'EOF'
-table ip lab_nat {
-    chain postrouting {
-        type nat hook postrouting priority srcnat; policy accept;
-        oifname "wan0" ip saddr 192.168.1.0/24 masquerade
-    }
-}
-EOF
+    on router sysctl -qw net.ipv6.conf.all.forwarding=1
+    for h in camera1 camera2; do
+        on "$h" ip route add default via 192.168.1.1
+        on "$h" ip -6 route add default via 2001:db8:2::1
+    done
+    on outside ip -6 route add 2001:db8:2::/64 via 2001:db8:1::1
 }
 
-# old_forwards: the port forwards an installer left behind: WAN 554 → camera1
-# 554, 8080 → 80, 37777 → 37777.
-old_forwards() {
-    on router nft -f - <<'EOF'
-table ip lab_forwards {
+# host_firewall nft|iptables accept|drop WG: the router's own firewall before
+# camvpn: LAN masqueraded to the WAN, and the port forwards an installer left
+# behind (WAN 554 → camera1 554, 8080 → 80, 37777 → 37777). With "drop" the
+# forward policy is drop, with the rules a home router has: replies, port
+# forwards, LAN to WAN; the nft one also accepts the tunnel WG, which an nft
+# host firewall must do for any WireGuard setup (nft tables cannot override
+# each other's drop; camvpn narrows what it accepts).
+host_firewall() {
+    local backend=$1 mode=$2 wg=$3 t
+    if [[ $backend == nft ]]; then
+        on router nft -f - <<'RULES'
+table ip lab_nat {
     chain prerouting {
         type nat hook prerouting priority dstnat; policy accept;
         iifname "wan0" tcp dport 554 dnat to 192.168.1.108:554
         iifname "wan0" tcp dport 8080 dnat to 192.168.1.108:80
         iifname "wan0" tcp dport 37777 dnat to 192.168.1.108:37777
     }
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "wan0" ip saddr 192.168.1.0/24 masquerade
+    }
 }
-EOF
+RULES
+        if [[ $mode == drop ]]; then
+            on router nft -f - <<RULES
+table inet lab_filter {
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+        ct state established,related accept
+        ct status dnat accept
+        iifname "lan0" oifname "wan0" accept
+        iifname "$wg" accept
+    }
+}
+RULES
+        fi
+        return
+    fi
+    on router iptables-restore <<'RULES'
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i wan0 -p tcp --dport 554 -j DNAT --to-destination 192.168.1.108:554
+-A PREROUTING -i wan0 -p tcp --dport 8080 -j DNAT --to-destination 192.168.1.108:80
+-A PREROUTING -i wan0 -p tcp --dport 37777 -j DNAT --to-destination 192.168.1.108:37777
+-A POSTROUTING -o wan0 -s 192.168.1.0/24 -j MASQUERADE
+COMMIT
+RULES
+    for t in iptables ip6tables; do
+        if [[ $mode == drop ]]; then
+            on router "$t-restore" <<'RULES'
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT
+-A FORWARD -i lan0 -o wan0 -j ACCEPT
+COMMIT
+RULES
+        else
+            on router "$t" -P FORWARD ACCEPT
+        fi
+    done
 }
 
-# serve HOST PORT: a TCP service that answers "HOST:PORT".
+# ruleset: the router's firewall as text, without counters.
+ruleset() {
+    {
+        on router nft list ruleset
+        on router iptables-save
+        on router ip6tables-save
+    } 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//'
+}
+
+# serve HOST PORT: a TCP service (IPv4 and IPv6) that answers "HOST-PORT",
+# then echoes what it is sent.
 serve() {
-    on "$1" socat "TCP-LISTEN:$2,fork,reuseaddr" "SYSTEM:echo $1:$2" >/dev/null 2>&1 &
+    on "$1" socat "TCP6-LISTEN:$2,fork,reuseaddr,ipv6only=0" "SYSTEM:echo $1-$2; exec cat" >/dev/null 2>&1 &
 }
 
-# serve_udp HOST PORT: a UDP service that answers "HOST:PORT/udp".
+# serve_udp HOST PORT: a UDP service (IPv4 and IPv6) that answers "HOST-PORT-udp".
 serve_udp() {
-    on "$1" socat "UDP-RECVFROM:$2,fork,reuseaddr" "SYSTEM:echo $1:$2/udp" >/dev/null 2>&1 &
+    on "$1" socat "UDP6-RECVFROM:$2,fork,reuseaddr,ipv6only=0" "SYSTEM:echo $1-$2-udp" >/dev/null 2>&1 &
 }
 
-# cameras_listen: camera1 and camera2 on 80, 554 and 37777; outside on
-# 443/tcp and 8800/udp (a vendor cloud).
-cameras_listen() {
+# listeners: camera1 and camera2 on 80, 554 and 37777; outside on 443/tcp
+# and 8800/udp (a vendor cloud: Dahua's P2P server uses udp 8800).
+listeners() {
     local c p
     for c in camera1 camera2; do
         for p in 80 554 37777; do serve "$c" "$p"; done
     done
     serve outside 443
     serve_udp outside 8800
-    # Bounded wait until every listener is up.
     for _ in $(seq 50); do
-        if on camera2 sh -c 'ss -ltn | grep -q ":37777 "' && on outside sh -c 'ss -lun | grep -q ":8800 "'; then
+        if on camera2 ss -ltn | grep -q ':37777 ' && on outside ss -lun | grep -q ':8800 '; then
             return 0
         fi
         sleep 0.1
@@ -166,7 +230,8 @@ cameras_listen() {
     return 1
 }
 
-# reach FROM HOST PORT EXPECT: a TCP connection from FROM gets EXPECT back.
+# reach FROM HOST PORT EXPECT: a TCP connection from FROM to HOST (an IPv6
+# address in brackets) gets EXPECT back.
 reach() {
     local got
     got=$(on "$1" timeout 4 socat -T2 - "TCP:$2:$3,connect-timeout=2" </dev/null 2>/dev/null) || true
@@ -180,7 +245,7 @@ reach_udp() {
     [[ "$got" == "$4" ]]
 }
 
-# pings FROM ADDR: ADDR answers pings from FROM (3 tries, bounded).
+# pings FROM ADDR: ADDR answers pings from FROM (bounded).
 pings() {
     on "$1" ping -n -q -c 3 -i 0.2 -W 1 -w 4 "$2" >/dev/null 2>&1
 }

@@ -12,7 +12,7 @@ site=$LAB_TMP/site
 router_if="cvr$LAB_ID"
 "$CAMVPN" --dir "$site" -q init --platform linux --endpoint 203.0.113.1 \
     --interface "$router_if" --wan-if wan0 --lan-if lan0 \
-    --camera camera1=192.168.1.108 --peer phone
+    --camera camera1=192.168.1.108 --peer phone >/dev/null
 "$CAMVPN" --dir "$site" -q render --out "$LAB_TMP/out"
 wg_up router "$LAB_TMP/out/$router_if.conf" "$router_if"
 phone_key=$("$CAMVPN" --dir "$site" peer list --json | sed -n 's/.*"public_key": "\(.*\)".*/\1/p' | head -1)

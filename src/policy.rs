@@ -1,0 +1,381 @@
+//! The policy: who may reach what, derived from the site and never stored.
+//!
+//! It is the single firewall truth that every backend renders:
+//!
+//! 1. WAN → router: camvpn opens only the WireGuard UDP port.
+//! 2. WAN → camera, any port, IPv4 and IPv6: dropped, even where an old DNAT
+//!    port forward still exists (the forward hook sees the address after
+//!    DNAT). Backends drop everything to a camera that does not come from the
+//!    LAN interface or as an allowed tunnel tuple, so a second WAN or a guest
+//!    network is covered as well.
+//! 3. tunnel → camera: only the (peer, camera, port/proto) tuples the site
+//!    allows; everything else from the tunnel is dropped (peers also do not
+//!    reach other LAN hosts, each other, or the WAN unless full-tunnel).
+//! 4. camera → WAN: dropped unless the camera (or the site) allows internet.
+//!    Camera → router (DNS, NTP) is not forwarded traffic and stays open.
+//!    A camera may start flows to the peers that may view it: RTSP over UDP
+//!    sends RTP from the camera to ports the phone chose, and mainline Linux
+//!    has no conntrack helper that would mark those as related.
+//! 5. full-tunnel peers only: tunnel → WAN, masqueraded.
+//!
+//! Everything is in sets (addresses, tuples), so backends that support sets
+//! keep a constant number of rules however many peers and cameras there are.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::port::PortSpec;
+use crate::site::Site;
+
+/// Log prefixes of dropped packets (at most 29 characters, iptables' limit).
+pub mod prefix {
+    /// Traffic from or to the tunnel outside the policy.
+    pub const VPN: &str = "camvpn drop vpn: ";
+    /// Traffic to a camera from outside the LAN (the WAN, old forwards).
+    pub const CAMERA_IN: &str = "camvpn drop to-camera: ";
+    /// Traffic from a camera leaving the LAN (vendor clouds).
+    pub const CAMERA_OUT: &str = "camvpn drop camera-out: ";
+}
+
+/// One allowed (peer, camera, port) tuple.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    /// Peer name.
+    pub peer: String,
+    /// Peer tunnel address.
+    pub peer_ip: IpAddr,
+    /// Camera name.
+    pub camera: String,
+    /// Camera address.
+    pub camera_ip: IpAddr,
+    /// Port number.
+    pub port: u16,
+    /// tcp or udp.
+    pub proto: &'static str,
+}
+
+/// The grants of one (peer, camera, protocol), with their ports joined for
+/// `iptables -m multiport` (at most 15 ports a rule).
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantGroup {
+    /// Peer name.
+    pub peer: String,
+    /// Peer tunnel address.
+    pub peer_ip: IpAddr,
+    /// Camera name.
+    pub camera: String,
+    /// Camera address.
+    pub camera_ip: IpAddr,
+    /// tcp or udp.
+    pub proto: &'static str,
+    /// Comma-separated ports.
+    pub ports: String,
+}
+
+/// A (camera, peer) pair: the camera may start flows to the peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Viewer {
+    /// Camera address.
+    pub camera_ip: IpAddr,
+    /// Peer tunnel address.
+    pub peer_ip: IpAddr,
+}
+
+/// Addresses and tuples of one IP family.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Family {
+    /// Camera addresses.
+    pub cameras: Vec<IpAddr>,
+    /// Allowed tunnel → camera tuples.
+    pub access: Vec<Grant>,
+    /// The same, grouped by (peer, camera, protocol).
+    pub access_groups: Vec<GrantGroup>,
+    /// Camera → peer pairs.
+    pub viewers: Vec<Viewer>,
+    /// Cameras that may reach the internet.
+    pub internet: Vec<IpAddr>,
+    /// Full-tunnel peers.
+    pub full_tunnel: Vec<IpAddr>,
+    /// DNS servers on the LAN that peers may query (port 53).
+    pub dns: Vec<IpAddr>,
+}
+
+/// The log prefixes, for templates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prefixes {
+    /// [`prefix::VPN`].
+    pub vpn: &'static str,
+    /// [`prefix::CAMERA_IN`].
+    pub camera_in: &'static str,
+    /// [`prefix::CAMERA_OUT`].
+    pub camera_out: &'static str,
+}
+
+/// The policy of a site.
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    /// The WireGuard interface.
+    pub wg_if: String,
+    /// The WAN interface (none: asked at run time, DD-WRT).
+    pub wan_if: Option<String>,
+    /// The LAN interface.
+    pub lan_if: String,
+    /// The WireGuard port opened on the WAN.
+    pub listen_port: u16,
+    /// Log drops?
+    pub log: bool,
+    /// The log prefixes.
+    pub prefix: Prefixes,
+    /// IPv4.
+    pub v4: Family,
+    /// IPv6.
+    pub v6: Family,
+}
+
+fn group(access: &[Grant]) -> Vec<GrantGroup> {
+    let mut out: Vec<GrantGroup> = Vec::new();
+    let mut count = 0;
+    for g in access {
+        match out.last_mut() {
+            Some(last)
+                if last.peer == g.peer
+                    && last.camera == g.camera
+                    && last.proto == g.proto
+                    && count < 15 =>
+            {
+                last.ports.push(',');
+                last.ports.push_str(&g.port.to_string());
+                count += 1;
+            }
+            _ => {
+                out.push(GrantGroup {
+                    peer: g.peer.clone(),
+                    peer_ip: g.peer_ip,
+                    camera: g.camera.clone(),
+                    camera_ip: g.camera_ip,
+                    proto: g.proto,
+                    ports: g.port.to_string(),
+                });
+                count = 1;
+            }
+        }
+    }
+    out
+}
+
+impl Policy {
+    /// The policy of `site`.
+    pub fn new(site: &Site) -> Self {
+        let mut v4 = Family::default();
+        let mut v6 = Family::default();
+        for c in &site.cameras {
+            v4.cameras.push(IpAddr::V4(c.ip));
+            v6.cameras.extend(c.ip6.map(IpAddr::V6));
+            if c.internet || site.camera_internet {
+                v4.internet.push(IpAddr::V4(c.ip));
+                v6.internet.extend(c.ip6.map(IpAddr::V6));
+            }
+        }
+        for p in &site.peers {
+            if p.full_tunnel {
+                v4.full_tunnel.push(IpAddr::V4(p.address));
+                v6.full_tunnel.extend(p.address6.map(IpAddr::V6));
+            }
+            for c in site.cameras_of(p) {
+                let vendor = c.vendor().ok();
+                let mut ports = c.ports();
+                // TCP ports together and UDP ports together, so that
+                // iptables needs one multiport rule per protocol.
+                ports.sort_by_key(|p| p.proto);
+                let ports: Vec<PortSpec> = ports
+                    .into_iter()
+                    .filter(|port| match &p.only {
+                        None => true,
+                        Some(filters) => {
+                            let service = vendor
+                                .and_then(|v| v.known(*port))
+                                .map(|k| k.service.as_str());
+                            filters.iter().any(|f| f.allows(*port, service))
+                        }
+                    })
+                    .collect();
+                if ports.is_empty() {
+                    continue;
+                }
+                let grant = |peer_ip: IpAddr, camera_ip: IpAddr, port: &PortSpec| Grant {
+                    peer: p.name.to_string(),
+                    peer_ip,
+                    camera: c.name.to_string(),
+                    camera_ip,
+                    port: port.port,
+                    proto: port.proto.as_str(),
+                };
+                v4.viewers.push(Viewer {
+                    camera_ip: IpAddr::V4(c.ip),
+                    peer_ip: IpAddr::V4(p.address),
+                });
+                v4.access.extend(
+                    ports
+                        .iter()
+                        .map(|port| grant(IpAddr::V4(p.address), IpAddr::V4(c.ip), port)),
+                );
+                if let (Some(peer6), Some(cam6)) = (p.address6, c.ip6) {
+                    v6.viewers.push(Viewer {
+                        camera_ip: IpAddr::V6(cam6),
+                        peer_ip: IpAddr::V6(peer6),
+                    });
+                    v6.access.extend(
+                        ports
+                            .iter()
+                            .map(|port| grant(IpAddr::V6(peer6), IpAddr::V6(cam6), port)),
+                    );
+                }
+            }
+            let dns = p.dns.as_ref().unwrap_or(&site.dns);
+            for ip in dns {
+                // Only resolvers behind the router are forwarded traffic;
+                // the router's own addresses are input, public ones are not
+                // reached through a split tunnel.
+                let forwarded = match ip {
+                    IpAddr::V4(a) => site.lan.contains(a),
+                    IpAddr::V6(_) => false,
+                };
+                if forwarded && !v4.dns.contains(ip) {
+                    v4.dns.push(*ip);
+                }
+            }
+        }
+        v4.access_groups = group(&v4.access);
+        v6.access_groups = group(&v6.access);
+        Policy {
+            wg_if: site.interface.to_string(),
+            wan_if: site.wan_if.as_ref().map(ToString::to_string),
+            lan_if: site.lan_if.to_string(),
+            listen_port: site.listen_port,
+            log: site.log_drops,
+            prefix: Prefixes {
+                vpn: prefix::VPN,
+                camera_in: prefix::CAMERA_IN,
+                camera_out: prefix::CAMERA_OUT,
+            },
+            v4,
+            v6,
+        }
+    }
+
+    /// Whether peer `peer_ip` may reach `camera_ip` on `port`.
+    pub fn allows(&self, peer_ip: IpAddr, camera_ip: IpAddr, port: PortSpec) -> bool {
+        let fam = if peer_ip.is_ipv4() {
+            &self.v4
+        } else {
+            &self.v6
+        };
+        fam.access.iter().any(|g| {
+            g.peer_ip == peer_ip
+                && g.camera_ip == camera_ip
+                && g.port == port.port
+                && g.proto == port.proto.as_str()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::camera::Camera;
+    use crate::keys::PrivateKey;
+    use crate::peer::{Access, Peer};
+    use crate::site::tests::site;
+
+    fn camera(name: &str, ip: &str, vendor: &str) -> Camera {
+        Camera {
+            name: name.parse().unwrap(),
+            ip: ip.parse().unwrap(),
+            ip6: None,
+            vendor: vendor.into(),
+            ports: None,
+            internet: false,
+        }
+    }
+
+    fn peer(s: &Site, name: &str, cameras: Access, only: Option<&str>) -> Peer {
+        let (address, address6) = s.free_addresses().unwrap();
+        Peer {
+            name: name.parse().unwrap(),
+            address,
+            address6,
+            public_key: PrivateKey::generate().public_key(),
+            own_key: false,
+            cameras,
+            only: only.map(|o| o.split(',').map(|x| x.parse().unwrap()).collect()),
+            full_tunnel: false,
+            dns: None,
+            mtu: None,
+            keepalive: None,
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn access_lists_and_service_filters() {
+        let mut s = site();
+        s.cameras.push(camera("door", "192.168.1.10", "dahua"));
+        s.cameras.push(camera("yard", "192.168.1.11", "hikvision"));
+        let p = peer(&s, "all", Access::All, None);
+        s.peers.push(p);
+        let p = peer(
+            &s,
+            "view",
+            Access::Only(vec!["door".parse().unwrap()]),
+            Some("rtsp"),
+        );
+        s.peers.push(p);
+        let pol = Policy::new(&s);
+        let (all, view) = (ip("10.66.0.2"), ip("10.66.0.3"));
+        assert!(pol.allows(all, ip("192.168.1.10"), "37777/tcp".parse().unwrap()));
+        assert!(pol.allows(all, ip("192.168.1.11"), "8000/tcp".parse().unwrap()));
+        assert!(pol.allows(view, ip("192.168.1.10"), "554/tcp".parse().unwrap()));
+        assert!(!pol.allows(view, ip("192.168.1.10"), "80/tcp".parse().unwrap()));
+        assert!(!pol.allows(view, ip("192.168.1.11"), "554/tcp".parse().unwrap()));
+        // dahua 5 + hikvision 4 for "all", one for "view".
+        assert_eq!(pol.v4.access.len(), 10);
+        assert_eq!(pol.v4.viewers.len(), 3);
+    }
+
+    #[test]
+    fn groups_ports_per_peer_camera_and_protocol() {
+        let mut s = site();
+        s.cameras.push(camera("door", "192.168.1.10", "dahua"));
+        let p = peer(&s, "a", Access::All, None);
+        s.peers.push(p);
+        let pol = Policy::new(&s);
+        let groups: Vec<(&str, &str)> = pol
+            .v4
+            .access_groups
+            .iter()
+            .map(|g| (g.proto, g.ports.as_str()))
+            .collect();
+        assert_eq!(groups, [("tcp", "80,443,554,37777"), ("udp", "37778")]);
+    }
+
+    #[test]
+    fn internet_and_full_tunnel() {
+        let mut s = site();
+        let mut c = camera("cloud", "192.168.1.12", "reolink");
+        c.internet = true;
+        s.cameras.push(c);
+        s.cameras.push(camera("local", "192.168.1.13", "axis"));
+        let mut p = peer(&s, "ft", Access::All, None);
+        p.full_tunnel = true;
+        s.peers.push(p);
+        let pol = Policy::new(&s);
+        assert_eq!(pol.v4.internet, [ip("192.168.1.12")]);
+        assert_eq!(pol.v4.full_tunnel, [ip("10.66.0.2")]);
+        s.camera_internet = true;
+        assert_eq!(Policy::new(&s).v4.internet.len(), 2);
+    }
+}

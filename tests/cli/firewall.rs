@@ -1,0 +1,294 @@
+//! The firewall artifacts and `apply`, judged by nft and iptables; the
+//! behaviour with real packets is in the lab (tests/lab/firewall.sh).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use crate::common::{BIN, Netns, Site, files_below, root_or_skip, tool, unique};
+
+/// A site with `peers` peers and `cameras` cameras, all peers seeing all.
+fn site(peers: usize, cameras: usize) -> Site {
+    let s = Site::new();
+    s.cmd()
+        .args([
+            "init",
+            "--platform",
+            "linux",
+            "--endpoint",
+            "203.0.113.1",
+            "--wan-if",
+            "wan0",
+            "--lan-if",
+            "lan0",
+            "--subnet6",
+            "fd66::/64",
+            "--log-drops",
+        ])
+        .ok();
+    for c in 0..cameras {
+        s.cmd()
+            .args([
+                "camera",
+                "add",
+                &format!("c{c}"),
+                "--ip",
+                &format!("192.168.1.{}", 10 + c),
+                "--ip6",
+                &format!("2001:db8:2::{}", 10 + c),
+                "--vendor",
+                "dahua",
+            ])
+            .ok();
+    }
+    if peers > 0 {
+        let names: Vec<String> = (0..peers).map(|p| format!("p{p}")).collect();
+        s.cmd().args(["peer", "add"]).args(&names).ok();
+    }
+    s
+}
+
+#[test]
+fn nft_and_iptables_accept_the_rendered_rules() {
+    if !root_or_skip("nft -c / iptables-restore --test in a private namespace") {
+        return;
+    }
+    let s = site(3, 2);
+    s.cmd().args(["peer", "add", "ft", "--full-tunnel"]).ok();
+    s.cmd()
+        .args(["peer", "add", "view", "--cameras", "c1", "--only", "rtsp"])
+        .ok();
+    s.cmd()
+        .args(["camera", "set", "c0", "--internet", "on"])
+        .ok();
+    s.cmd().args(["site", "set", "--dns", "192.168.1.53"]).ok();
+    let out = s.render(&[]);
+    let ns = Netns::new("cvf");
+    tool(
+        ns.exec("nft")
+            .arg("-c")
+            .arg("-f")
+            .arg(out.join("camvpn.nft")),
+    );
+    tool(
+        ns.exec("iptables-restore")
+            .args(["--test", "--noflush"])
+            .arg(out.join("camvpn.iptables")),
+    );
+    tool(
+        ns.exec("ip6tables-restore")
+            .args(["--test", "--noflush"])
+            .arg(out.join("camvpn.ip6tables")),
+    );
+    // Loaded for real, the elements are what the policy says.
+    tool(ns.exec("nft").arg("-f").arg(out.join("camvpn.nft")));
+    let access = tool(
+        ns.exec("nft")
+            .args(["list", "set", "inet", "camvpn", "access4"]),
+    );
+    assert!(
+        access.contains("10.66.0.6 . 192.168.1.11 . tcp . 554"),
+        "{access}"
+    );
+    assert!(
+        !access.contains("10.66.0.6 . 192.168.1.11 . tcp . 80"),
+        "view peer got more than rtsp:\n{access}"
+    );
+    assert!(
+        !access.contains("10.66.0.6 . 192.168.1.10"),
+        "view peer got camera c0:\n{access}"
+    );
+    let ft = tool(
+        ns.exec("nft")
+            .args(["list", "set", "inet", "camvpn", "full_tunnel4"]),
+    );
+    assert!(ft.contains("10.66.0.5"), "{ft}");
+    let inet = tool(
+        ns.exec("nft")
+            .args(["list", "set", "inet", "camvpn", "internet4"]),
+    );
+    assert!(
+        inet.contains("192.168.1.10") && !inet.contains("192.168.1.11"),
+        "{inet}"
+    );
+    // Re-loading replaces the table instead of adding a second one.
+    tool(ns.exec("nft").arg("-f").arg(out.join("camvpn.nft")));
+    assert_eq!(
+        tool(ns.exec("nft").args(["list", "tables"]))
+            .lines()
+            .count(),
+        1
+    );
+}
+
+/// Rules the kernel holds for camvpn's table, counted by nft itself.
+fn nft_rules(s: &Site) -> usize {
+    let out = s.render(&["--firewall", "nft"]);
+    let ns = Netns::new("cvc");
+    tool(ns.exec("nft").arg("-f").arg(out.join("camvpn.nft")));
+    let json: serde_json::Value = serde_json::from_str(&tool(
+        ns.exec("nft")
+            .args(["-j", "list", "table", "inet", "camvpn"]),
+    ))
+    .unwrap();
+    json["nftables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o.get("rule").is_some())
+        .count()
+}
+
+#[test]
+fn nft_rule_count_does_not_grow_with_peers_or_cameras() {
+    if !root_or_skip("nft rule count") {
+        return;
+    }
+    let small = nft_rules(&site(1, 1));
+    let big = nft_rules(&site(30, 12));
+    assert_eq!(small, big, "rules grew from {small} to {big}");
+}
+
+#[test]
+fn apply_dry_run_prints_and_touches_nothing() {
+    let s = site(1, 1);
+    let wg_dir = s.path("wg");
+    let before = files_below(s.tmp.path());
+    let r = s
+        .cmd()
+        .args(["apply", "--dry-run", "--wg-dir"])
+        .arg(&wg_dir)
+        .ok();
+    for want in [
+        "would run: nft -c -f - < camvpn.nft",
+        "would run: nft -f - < camvpn.nft",
+        "would write: ",
+        "wg0.conf (mode 600)",
+        "applied.json",
+    ] {
+        assert!(
+            r.stdout.contains(want),
+            "{want:?} missing from:\n{}",
+            r.stdout
+        );
+    }
+    assert!(
+        !r.stdout.contains("PrivateKey"),
+        "dry run printed the router's key"
+    );
+    let r = s
+        .cmd()
+        .args(["apply", "--dry-run", "--firewall", "iptables", "--wg-dir"])
+        .arg(&wg_dir)
+        .ok();
+    assert!(
+        r.stdout
+            .contains("would run: iptables-restore --test --noflush < camvpn.iptables"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(before, files_below(s.tmp.path()), "a dry run changed files");
+}
+
+#[test]
+fn apply_refuses_other_platforms() {
+    let s = Site::new();
+    s.cmd()
+        .args([
+            "init",
+            "--platform",
+            "ddwrt",
+            "--endpoint",
+            "vpn.example.net",
+        ])
+        .ok();
+    let r = s.cmd().args(["apply", "--dry-run"]).fails(2);
+    assert!(r.stderr.contains("camvpn-ddwrt.sh"), "{}", r.stderr);
+}
+
+/// Runs camvpn inside `ns` with `path` first on PATH.
+fn camvpn_in(ns: &Netns, s: &Site, path: &str, args: &[&str]) -> std::process::Output {
+    let mut c = ns.exec("env");
+    c.arg(format!("PATH={path}:{}", std::env::var("PATH").unwrap()))
+        .arg("WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go")
+        .arg(BIN)
+        .arg("--dir")
+        .arg(s.dir())
+        .args(args);
+    c.output().unwrap()
+}
+
+#[test]
+fn a_failed_iptables_apply_restores_the_previous_rules() {
+    if !root_or_skip("iptables rollback") {
+        return;
+    }
+    let s = site(1, 1);
+    let ns = Netns::new("cvr");
+    let iface = unique("cvi");
+    s.cmd().args(["site", "set", "--firewall", "iptables"]).ok();
+    // The interface name must be unique on this machine (wireguard-go sockets).
+    let toml = s
+        .site_toml()
+        .replace("interface = \"wg0\"", &format!("interface = \"{iface}\""));
+    fs::write(s.dir().join("site.toml"), toml).unwrap();
+    let wg_dir = s.path("wg");
+    let wg = wg_dir.display().to_string();
+    let ok = camvpn_in(&ns, &s, "/nonexistent", &["apply", "--wg-dir", &wg]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let saved = |t: &str| -> String {
+        tool(&mut ns.exec(t))
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split(" [").next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (v4, v6) = (saved("iptables-save"), saved("ip6tables-save"));
+    let peers_before = tool(ns.exec("wg").args(["show", &iface, "peers"]));
+
+    // ip6tables-restore passes --test, then fails for real, after the IPv4
+    // rules were already replaced.
+    let fake = s.path("fake");
+    fs::create_dir(&fake).unwrap();
+    let real = tool(Command::new("sh").args(["-c", "command -v ip6tables-restore"]));
+    fs::write(
+        fake.join("ip6tables-restore"),
+        format!("#!/bin/sh\ncase \" $* \" in *\" --test \"*) exec {} \"$@\";; esac\necho simulated failure >&2\nexit 1\n", real.trim()),
+    )
+    .unwrap();
+    fs::set_permissions(
+        fake.join("ip6tables-restore"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    s.cmd().args(["peer", "add", "newcomer"]).ok();
+    let failed = camvpn_in(
+        &ns,
+        &s,
+        &fake.display().to_string(),
+        &["apply", "--wg-dir", &wg],
+    );
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("simulated failure")
+            && stderr.contains("previous iptables rules were restored"),
+        "{stderr}"
+    );
+    assert_eq!(
+        saved("iptables-save"),
+        v4,
+        "IPv4 rules were not rolled back"
+    );
+    assert_eq!(saved("ip6tables-save"), v6);
+    // The tunnel was not touched: the firewall comes first.
+    assert_eq!(
+        tool(ns.exec("wg").args(["show", &iface, "peers"])),
+        peers_before
+    );
+}

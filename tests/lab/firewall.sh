@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Lab checks of the firewall issue for one backend, next to one kind of host
+# firewall (forward policy accept, or drop with a home router's rules).
+# Every protection is also shown absent, so that each check is seen to fail.
+# Usage: CAMVPN=path/to/camvpn tests/lab/firewall.sh nft|iptables accept|drop
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/lib.sh"
+: "${CAMVPN:?set CAMVPN to the camvpn binary}"
+backend=${1:?nft or iptables}
+hostfw=${2:?accept or drop}
+
+wg="cvr$LAB_ID"
+phone_if="cvp$LAB_ID"
+site=$LAB_TMP/site
+LAB_WG+=("$wg")
+cv() { "$CAMVPN" --dir "$site" -q "$@"; }
+apply() {
+    on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
+        "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" "$@"
+}
+# camvpn's firewall without its policy: accept everything it would judge.
+policy_absent() {
+    if [[ $backend == nft ]]; then
+        on router nft delete table inet camvpn
+    else
+        for t in iptables ip6tables; do
+            on router "$t" -F CAMVPN_FORWARD
+            on router "$t" -A CAMVPN_FORWARD -j ACCEPT
+        done
+    fi
+}
+ruleset_now() {
+    if [[ $backend == nft ]]; then
+        on router nft list ruleset
+    else
+        # The iptables view, without counters. iptables-nft creates tables
+        # lazily and keeps them: a table of built-in chains with policy
+        # ACCEPT and no rule is the same firewall as no table (iptables-legacy
+        # always lists them), so such tables are left out.
+        { on router iptables-save; on router ip6tables-save; } | grep -v '^#' |
+            sed -E 's/ \[[0-9]+:[0-9]+\]//' |
+            awk '/^\*/ { block = $0 "\n"; keep = 0; next }
+                 /^:[A-Z]+ ACCEPT$/ { block = block $0 "\n"; next }
+                 /^COMMIT$/ { if (keep) printf "%s%s\n", block, $0; next }
+                 { block = block $0 "\n"; keep = 1 }'
+    fi
+}
+
+say "lab: $backend backend, host firewall forward policy $hostfw"
+topology
+host_firewall "$backend" "$hostfw" "$wg"
+listeners
+cv init --platform linux --endpoint 203.0.113.1 --interface "$wg" --wan-if wan0 --lan-if lan0 \
+    --subnet6 fd66::/64 --firewall "$backend" \
+    --camera camera1=192.168.1.108:dahua --camera camera2=192.168.1.109:dahua >/dev/null
+cv camera set camera1 --ip6 2001:db8:2::108
+cv camera set camera2 --ip6 2001:db8:2::109
+cv peer add phone --cameras camera1 --only rtsp,web >/dev/null
+cv render --out "$LAB_TMP/out"
+phone_key=$(cv peer show phone --json | sed -n 's/.*"public_key": "\(.*\)".*/\1/p')
+# A phone that routes the whole camera LAN into the tunnel, as a phone that
+# ignores its config would: the firewall, not AllowedIPs, must stop it.
+sed -E 's|^AllowedIPs = .*|AllowedIPs = 10.66.0.1/32, fd66::1/128, 192.168.1.0/24, 2001:db8:2::/64|' \
+    "$LAB_TMP/out/peers/phone.conf" > "$LAB_TMP/phone-wide.conf"
+on attacker ip route add 192.168.1.0/24 via 203.0.113.1
+on attacker ip -6 route add 2001:db8:2::/64 via 2001:db8:1::1
+before=$(ruleset_now)
+
+# exposed check|refute [all]: the ways in from the WAN. A host firewall with
+# forward policy drop already blocks routing straight to the camera, so
+# those are exposures only next to an accept policy; camvpn must block them
+# in every case ("all").
+exposed() {
+    local how=$1 scope=${2:-}
+    $how "attacker reaches camera1 through the forward of wan 554" reach attacker 203.0.113.1 554 camera1-554
+    $how "attacker reaches camera1:80 through the forward of wan 8080" reach attacker 203.0.113.1 8080 camera1-80
+    $how "attacker reaches camera1 through the forward of wan 37777" reach attacker 203.0.113.1 37777 camera1-37777
+    [[ $hostfw == accept || $scope == all ]] || return 0
+    for port in 80 554 37777; do
+        $how "attacker reaches 192.168.1.108:$port directly, routed through the router" \
+            reach attacker 192.168.1.108 "$port" "camera1-$port"
+    done
+    $how "attacker reaches camera1 over IPv6 ([2001:db8:2::108]:554)" reach attacker '[2001:db8:2::108]' 554 camera1-554
+}
+egress() {
+    local how=$1 cam=$2
+    $how "$cam opens TCP to the outside host" reach "$cam" 203.0.113.200 443 outside-443
+    $how "$cam sends UDP to the outside host (a vendor cloud)" reach_udp "$cam" 203.0.113.200 8800 outside-8800-udp
+    $how "$cam opens TCP to the outside host over IPv6" reach "$cam" '[2001:db8:1::200]' 443 outside-443
+}
+
+say "1. before camvpn: the old forwards expose camera1, cameras reach the internet"
+exposed check
+egress check camera1
+
+say "2. after apply: no way in from the WAN, the WireGuard port still answers"
+apply
+wg_up phone "$LAB_TMP/phone-wide.conf" "$phone_if"
+exposed refute all
+check "the phone's handshake over the WAN succeeds" pings phone 10.66.0.1
+check "the router recorded the phone's handshake" test "$(handshake router "$wg" "$phone_key")" -gt 0
+
+say "3. the phone reaches exactly its policy: camera1's rtsp and web"
+check "phone reaches camera1:554" reach phone 192.168.1.108 554 camera1-554
+check "phone reaches camera1:80" reach phone 192.168.1.108 80 camera1-80
+check "phone reaches camera1:554 over IPv6" reach phone '[2001:db8:2::108]' 554 camera1-554
+denied() {
+    local how=$1
+    $how "phone reaches camera1:37777 (a camera port outside its policy)" reach phone 192.168.1.108 37777 camera1-37777
+    $how "phone reaches camera2:554 (not one of its cameras)" reach phone 192.168.1.109 554 camera2-554
+    $how "phone reaches camera2:554 over IPv6" reach phone '[2001:db8:2::109]' 554 camera2-554
+}
+denied refute
+
+say "   ...and without camvpn's policy, every one of those checks fails"
+policy_absent
+denied check
+exposed check
+egress check camera1
+apply
+exposed refute all
+denied refute
+
+say "4. camera egress: blocked, unless the camera may use the internet"
+egress refute camera1
+cv camera set camera1 --internet on
+apply
+egress check camera1
+egress refute camera2
+cv camera set camera1 --internet off
+apply
+egress refute camera1
+
+say "5. live reload: peers come and go while the phone streams"
+# A fresh session, so that no scheduled rekey (after 120 s) falls into the test.
+wg_down phone "$phone_if"
+wg_up phone "$LAB_TMP/phone-wide.conf" "$phone_if"
+check "the phone's tunnel is up again" pings phone 10.66.0.1
+hs_before=$(handshake router "$wg" "$phone_key")
+on phone ping -n -i 0.05 -w 8 10.66.0.1 > "$LAB_TMP/ping.txt" 2>&1 &
+ping_pid=$!
+( for i in $(seq 60); do echo "n$i"; sleep 0.1; done ) |
+    on phone timeout 20 socat -T5 - TCP:192.168.1.108:554 > "$LAB_TMP/stream.txt" 2>/dev/null &
+stream_pid=$!
+sleep 1
+cv peer add extra1 extra2 >/dev/null
+apply
+cv peer remove extra1 extra2
+apply
+wait "$ping_pid" || true
+wait "$stream_pid" || true
+read -r sent got < <(awk '/packets transmitted/ { print $1, $4 }' "$LAB_TMP/ping.txt")
+say "      ping: $sent sent, $got received"
+check "at most one ping lost during two reloads" test $((sent - got)) -le 1
+check "the TCP stream to camera1 kept all 60 lines" test "$(grep -c '^n' "$LAB_TMP/stream.txt")" -eq 60
+check "no new handshake for the phone" test "$(handshake router "$wg" "$phone_key")" = "$hs_before"
+check "the added peers are gone again" test "$(on router wg show "$wg" peers | wc -l)" -eq 1
+
+say "6. apply --undo restores the firewall as it was"
+wg_down phone "$phone_if"
+apply --undo
+after=$(ruleset_now)
+check "the firewall is exactly as before" test "$after" = "$before"
+[[ "$after" == "$before" ]] || diff <(echo "$before") <(echo "$after") >&2 || true
+check "the old forward exposes camera1 again" reach attacker 203.0.113.1 554 camera1-554
+has_link() { on router ip link show dev "$1" >/dev/null 2>&1; }
+refute "the WireGuard interface is gone" has_link "$wg"
+lab_done
