@@ -45,6 +45,8 @@ pub struct ApplyOptions {
     pub wg_dir: PathBuf,
     /// The record of what was applied.
     pub state_file: PathBuf,
+    /// The router's UCI configs (OpenWrt).
+    pub uci_dir: PathBuf,
 }
 
 /// What was applied, for `--undo` and for switching backends.
@@ -103,21 +105,21 @@ impl Host<'_> {
     }
 
     /// Runs a command that changes the host.
-    fn run(&mut self, argv: &[&str]) -> Result<String> {
+    fn run(&mut self, argv: &[&str]) -> Result<Captured> {
         (self.report)(Event::Action(format!("run: {}", show(argv))));
         if self.dry_run {
-            return Ok(String::new());
+            return Ok(Captured::default());
         }
-        run(argv)
+        exec(argv, None)
     }
 
-    /// Runs a command with `input` on its standard input.
-    fn run_input(&mut self, argv: &[&str], input: &[u8], name: &str) -> Result<String> {
+    /// Runs a command with `input` (shown as `name`) on its standard input.
+    fn run_input(&mut self, argv: &[&str], input: &[u8], name: &str) -> Result<Captured> {
         (self.report)(Event::Action(format!("run: {} < {name}", show(argv))));
         if self.dry_run {
-            return Ok(String::new());
+            return Ok(Captured::default());
         }
-        run_input(argv, input)
+        exec(argv, Some(input))
     }
 
     fn write(&mut self, path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
@@ -171,45 +173,46 @@ fn spawn_error(argv: &[&str], e: &std::io::Error) -> Error {
     Error::Failed(format!("cannot run {}: {e}{hint}", argv[0]))
 }
 
-fn run(argv: &[&str]) -> Result<String> {
-    let out = Command::new(argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| spawn_error(argv, &e))?;
-    if !out.status.success() {
-        return Err(failed(argv, &out));
-    }
-    Ok(format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    ))
+/// What a command printed.
+#[derive(Default)]
+struct Captured {
+    stdout: String,
+    stderr: String,
 }
 
-fn run_input(argv: &[&str], input: &[u8]) -> Result<String> {
+/// Runs a command, with `input` on its standard input when given.
+fn exec(argv: &[&str], input: Option<&[u8]>) -> Result<Captured> {
     let mut child = Command::new(argv[0])
         .args(&argv[1..])
-        .stdin(Stdio::piped())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| spawn_error(argv, &e))?;
-    // A failed write shows up as the command's failure below.
-    let _ = child.stdin.take().expect("piped").write_all(input);
+    if let Some(input) = input {
+        // A failed write shows up as the command's failure below.
+        let _ = child.stdin.take().expect("piped").write_all(input);
+    }
     let out = child
         .wait_with_output()
         .map_err(|e| spawn_error(argv, &e))?;
     if !out.status.success() {
         return Err(failed(argv, &out));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(Captured {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
 }
 
 fn artifact<'a>(arts: &'a [Artifact], path: &str) -> &'a Artifact {
     arts.iter()
         .find(|a| a.path == Path::new(path))
-        .expect("the linux target renders it")
+        .expect("the target renders it")
 }
 
 /// Reads the record of the last apply.
@@ -264,11 +267,7 @@ pub fn apply(
 ) -> Result<()> {
     match site.platform {
         Platform::Linux => {}
-        Platform::Openwrt => {
-            return Err(Error::Conflict(
-                "apply for OpenWrt is not implemented yet; use render --target openwrt".into(),
-            ));
-        }
+        Platform::Openwrt => return apply_openwrt(site, secrets, templates, opts, report),
         Platform::Ddwrt => {
             return Err(Error::Conflict(
                 "DD-WRT has no camvpn on the router: render --target ddwrt, copy camvpn-ddwrt.sh to the router and run it there".into(),
@@ -282,6 +281,7 @@ pub fn apply(
         templates,
         &RenderOptions {
             firewall: Some(opts.firewall),
+            router: None,
         },
     )?;
     let previous = read_state(&opts.state_file)?;
@@ -351,7 +351,7 @@ pub fn apply(
             "run: wg syncconf {iface} <(wg-quick strip {wg_conf_s})"
         )));
         if !host.dry_run {
-            let stripped = run(&["wg-quick", "strip", &wg_conf_s])?;
+            let stripped = exec(&["wg-quick", "strip", &wg_conf_s], None)?.stdout;
             let mut tmp = tempfile::Builder::new()
                 .prefix(".camvpn-strip-")
                 .tempfile()
@@ -364,18 +364,65 @@ pub fn apply(
                     path: tmp.path().to_path_buf(),
                     source,
                 })?;
-            run(&["wg", "syncconf", &iface, &tmp.path().display().to_string()])?;
+            exec(
+                &["wg", "syncconf", &iface, &tmp.path().display().to_string()],
+                None,
+            )?;
         }
     } else {
+        // wg-quick says what it does on standard error.
         let out = host.run(&["wg-quick", "up", &wg_conf_s])?;
-        if !out.is_empty() {
-            (host.report)(Event::Output(out));
+        if !out.stderr.is_empty() {
+            (host.report)(Event::Output(out.stderr));
         }
     }
 
     // 4. The record.
     let json = serde_json::to_vec_pretty(&state).expect("serializable");
     host.write(&opts.state_file, &json, PUBLIC_FILE)?;
+    Ok(())
+}
+
+/// OpenWrt: one `uci batch`, then netifd and firewall4 reload what changed
+/// (the same as `/etc/init.d/network reload` and `/etc/init.d/firewall
+/// reload`; netifd applies WireGuard peers with `wg syncconf`).
+fn apply_openwrt(
+    site: &Site,
+    secrets: &Secrets,
+    templates: &Templates,
+    opts: &ApplyOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<()> {
+    let router = targets::read_router_config(&opts.uci_dir)?;
+    let arts = targets::render(
+        site,
+        secrets,
+        Target(Platform::Openwrt),
+        templates,
+        &RenderOptions {
+            firewall: None,
+            router: Some(router),
+        },
+    )?;
+    let batch = &artifact(&arts, "camvpn.uci").bytes;
+    let mut host = Host {
+        dry_run: opts.dry_run,
+        report,
+    };
+    (host.report)(Event::Content(
+        "camvpn.uci".into(),
+        String::from_utf8_lossy(batch).into_owned(),
+    ));
+    let out = host.run_input(&["uci", "batch"], batch, "camvpn.uci")?;
+    // uci batch reports a failing command on stderr and carries on.
+    if out.stderr.contains("uci: ") {
+        return Err(Error::Failed(format!(
+            "uci batch reported errors: {}",
+            out.stderr.trim()
+        )));
+    }
+    host.run(&["ubus", "call", "network", "reload"])?;
+    host.run(&["fw4", "reload"])?;
     Ok(())
 }
 
@@ -429,7 +476,7 @@ fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8]) -> Result<()> {
         let out = if host.dry_run {
             String::new()
         } else {
-            run(&[&format!("{tool}-save")])?
+            exec(&[&format!("{tool}-save")], None)?.stdout
         };
         saved.push((tool, out));
     }
@@ -455,7 +502,7 @@ fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8]) -> Result<()> {
     })();
     if let Err(e) = result {
         for (tool, rules) in &saved {
-            let _ = run_input(&[&format!("{tool}-restore")], rules.as_bytes());
+            let _ = exec(&[&format!("{tool}-restore")], Some(rules.as_bytes()));
         }
         return Err(Error::Failed(format!(
             "{e}; the previous iptables rules were restored"
@@ -500,6 +547,11 @@ fn remove_firewall(host: &mut Host<'_>, firewall: Firewall) -> Result<()> {
 /// Takes a site off this host: the firewall, the interface, the config file,
 /// and forwarding as it was before camvpn.
 pub fn undo(site: &Site, opts: &ApplyOptions, report: &mut dyn FnMut(Event)) -> Result<()> {
+    if site.platform != Platform::Linux {
+        return Err(Error::Conflict(
+            "apply --undo is for Linux hosts; on OpenWrt delete camvpn's sections (uci show network firewall | grep camvpn_) and the interface, then reload".into(),
+        ));
+    }
     let state = read_state(&opts.state_file)?;
     let mut host = Host {
         dry_run: opts.dry_run,

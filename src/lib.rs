@@ -22,6 +22,7 @@ pub mod site;
 pub mod store;
 pub mod targets;
 pub mod templates;
+pub mod uci;
 pub mod vendor;
 
 pub use error::{Error, Result};

@@ -25,6 +25,10 @@ pub const LINUX_NFT: &str = "linux/camvpn.nft.j2";
 pub const LINUX_IPTABLES: &str = "linux/camvpn.iptables.j2";
 /// The ip6tables-restore file (Linux).
 pub const LINUX_IP6TABLES: &str = "linux/camvpn.ip6tables.j2";
+/// The `uci batch` file (OpenWrt).
+pub const OPENWRT_UCI: &str = "openwrt/camvpn.uci.j2";
+/// The nvram script (DD-WRT).
+pub const DDWRT_SCRIPT: &str = "ddwrt/camvpn-ddwrt.sh.j2";
 /// A peer's wg-quick config (every target); also the QR payload.
 pub const PEER_CONF: &str = "common/peer.conf.j2";
 /// The policy as iptables rules (macros), shared by Linux and DD-WRT.
@@ -41,6 +45,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         LINUX_IP6TABLES,
         include_str!("../templates/linux/camvpn.ip6tables.j2"),
+    ),
+    (
+        OPENWRT_UCI,
+        include_str!("../templates/openwrt/camvpn.uci.j2"),
+    ),
+    (
+        DDWRT_SCRIPT,
+        include_str!("../templates/ddwrt/camvpn-ddwrt.sh.j2"),
     ),
     (PEER_CONF, include_str!("../templates/common/peer.conf.j2")),
     (

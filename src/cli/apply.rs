@@ -17,6 +17,7 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
         firewall: a.firewall.map_or(site.firewall, Into::into),
         wg_dir: a.wg_dir.clone(),
         state_file: dir.root().join("applied.json"),
+        uci_dir: a.uci_dir.clone(),
     };
     let mut report = |e: Event| match e {
         Event::Action(s) if a.dry_run => println!("would {s}"),
@@ -45,9 +46,14 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
     let templates = Templates::new(None)?;
     apply::apply(&site, &secrets, &templates, &opts, &mut report)?;
     if !a.dry_run {
+        let how = match site.platform {
+            camvpn::site::Platform::Openwrt => {
+                "uci batch, network and firewall reloaded".to_owned()
+            }
+            _ => format!("{} firewall", opts.firewall),
+        };
         out.note(format!(
-            "applied: {} firewall, interface {} with {} peer(s)",
-            opts.firewall,
+            "applied: {how}, interface {} with {} peer(s)",
             site.interface,
             site.peers.len()
         ));

@@ -448,8 +448,9 @@ fn parse_ip_or_empty(s: &str) -> Result<Option<IpAddr>, InvalidValue> {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Files (linux): INTERFACE.conf, camvpn.nft, camvpn.iptables, camvpn.ip6tables,
-peers/NAME.conf, peers/NAME.png, peers/NAME.svg.
+    after_help = "Files (linux): INTERFACE.conf, camvpn.nft, camvpn.iptables, camvpn.ip6tables;
+(openwrt): camvpn.uci, a 'uci batch' file; (ddwrt): camvpn-ddwrt.sh, a script for the router;
+every target: peers/NAME.conf, peers/NAME.png, peers/NAME.svg.
 Files holding keys are written with mode 0600; every file is replaced atomically."
 )]
 pub struct RenderArgs {
@@ -465,6 +466,10 @@ pub struct RenderArgs {
     /// Override built-in templates with files of the same name from DIR
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// The router's current UCI configs (network, firewall), for --target
+    /// openwrt: camvpn deletes the port forwards to cameras it finds there
+    #[arg(long, default_value = "/etc/config", value_name = "DIR")]
+    pub uci_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -478,7 +483,11 @@ pub struct RenderArgs {
      wg-quick, or reloaded with wg syncconf when it is up (sessions survive).
 It records what it did in applied.json in the site directory; --undo takes the
 interface down, removes the firewall and the config, and restores forwarding.
-wg-quick honours WG_QUICK_USERSPACE_IMPLEMENTATION (e.g. wireguard-go).")]
+wg-quick honours WG_QUICK_USERSPACE_IMPLEMENTATION (e.g. wireguard-go).
+
+On OpenWrt, apply reads --uci-dir, runs the 'uci batch' of render --target openwrt
+(WireGuard interface and peers, firewall4 zone and rules, camera port forwards
+deleted), then 'ubus call network reload' and 'fw4 reload'.")]
 pub struct ApplyArgs {
     /// Print every command and file apply would touch, and change nothing
     #[arg(long)]
@@ -489,9 +498,12 @@ pub struct ApplyArgs {
     /// Where wg-quick configs live
     #[arg(long, default_value = "/etc/wireguard", value_name = "DIR")]
     pub wg_dir: PathBuf,
-    /// Take the site off this host instead
+    /// Take the site off this host instead (Linux)
     #[arg(long)]
     pub undo: bool,
+    /// The router's UCI configs, read to remove old camera forwards (OpenWrt)
+    #[arg(long, default_value = "/etc/config", value_name = "DIR")]
+    pub uci_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -21,8 +21,14 @@ pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
     let site = dir.load()?;
     let secrets = load_secrets(dir, &site, out)?;
     let target = a.target.unwrap_or(Target(site.platform));
+    let router = if target.0 == camvpn::site::Platform::Openwrt {
+        Some(targets::read_router_config(&a.uci_dir)?)
+    } else {
+        None
+    };
     let options = RenderOptions {
         firewall: a.firewall.map(Into::into),
+        router,
     };
     let artifacts = targets::render(&site, &secrets, target, &templates, &options)?;
 

@@ -3,7 +3,9 @@
 //! into artifacts: file names, contents and modes. Targets never write files
 //! and never concatenate config text; the caller writes the artifacts.
 
+mod ddwrt;
 mod linux;
+mod openwrt;
 mod peers;
 
 use std::fmt;
@@ -19,6 +21,7 @@ use crate::site::{Firewall, Platform, Site};
 use crate::store::Secrets;
 use crate::templates::Templates;
 
+pub use openwrt::read_router_config;
 pub use peers::{peer_config, peer_qr};
 
 /// A rendered file.
@@ -64,6 +67,8 @@ impl fmt::Display for Target {
 pub struct RenderOptions {
     /// Only this firewall backend (Linux); both when `None`.
     pub firewall: Option<Firewall>,
+    /// The router's current UCI configs (OpenWrt).
+    pub router: Option<crate::uci::Configs>,
 }
 
 /// Everything a target needs to render.
@@ -88,7 +93,24 @@ pub fn render(
     templates: &Templates,
     options: &RenderOptions,
 ) -> Result<Vec<Artifact>> {
-    let ctx = Context::new(site, Some(secrets));
+    render_context(
+        site,
+        Context::new(site, Some(secrets)),
+        target,
+        templates,
+        options,
+    )
+}
+
+/// Renders from a context that was built (and possibly changed) by the
+/// caller: tests use it to feed values that validation would refuse.
+pub fn render_context(
+    site: &Site,
+    ctx: Context,
+    target: Target,
+    templates: &Templates,
+    options: &RenderOptions,
+) -> Result<Vec<Artifact>> {
     let value = Value::from(Serde(&ctx));
     let input = Input {
         site,
@@ -99,11 +121,8 @@ pub fn render(
     };
     let mut out = match target.0 {
         Platform::Linux => linux::render(&input)?,
-        Platform::Openwrt | Platform::Ddwrt => {
-            return Err(crate::error::Error::Conflict(format!(
-                "the {target} target is not implemented yet; use --target linux"
-            )));
-        }
+        Platform::Openwrt => openwrt::render(&input)?,
+        Platform::Ddwrt => ddwrt::render(&input)?,
     };
     out.extend(peers::render(&input)?);
     Ok(out)

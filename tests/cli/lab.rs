@@ -58,3 +58,8 @@ fn lab_firewall_iptables_next_to_an_accepting_host_firewall() {
 fn lab_firewall_iptables_next_to_a_forward_drop_host_firewall() {
     run("firewall.sh", &["iptables", "drop"]);
 }
+
+#[test]
+fn lab_firewall_ddwrt_rc_firewall_with_old_forwards_still_loaded() {
+    run("firewall.sh", &["ddwrt", "drop"]);
+}

@@ -142,3 +142,79 @@ fn tables() {
         insta::assert_snapshot!("peer_show_json", s.cmd().args(["peer", "show", "owner", "--json"]).ok().stdout);
     });
 }
+
+/// Cameras with moved ports, IPv6, internet access; split, restricted and
+/// full-tunnel peers; for the router targets.
+fn router_site(platform: &str) -> Site {
+    let s = Site::new();
+    s.cmd()
+        .args([
+            "init",
+            "--platform",
+            platform,
+            "--endpoint",
+            "cams.example.org",
+            "--subnet6",
+            "fd66::/64",
+            "--lan-if",
+            if platform == "ddwrt" { "br0" } else { "lan" },
+            "--camera",
+            "driveway=192.168.1.108:dahua",
+            "--camera",
+            "nvr=192.168.1.20:hikvision",
+            "--log-drops",
+            "--peer",
+            "phone",
+        ])
+        .ok();
+    s.cmd()
+        .args([
+            "camera",
+            "add",
+            "gate",
+            "--ip",
+            "192.168.1.30",
+            "--ip6",
+            "2001:db8:2::30",
+            "--port",
+            "45554/tcp",
+        ])
+        .ok();
+    s.cmd()
+        .args(["camera", "set", "nvr", "--internet", "on"])
+        .ok();
+    s.cmd()
+        .args([
+            "peer",
+            "add",
+            "guard",
+            "--cameras",
+            "gate,nvr",
+            "--only",
+            "rtsp,45554/tcp",
+        ])
+        .ok();
+    s.cmd().args(["peer", "add", "owner", "--full-tunnel"]).ok();
+    s
+}
+
+#[test]
+fn openwrt_batch() {
+    let s = router_site("openwrt");
+    let out = s.render(&[
+        "--uci-dir",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/openwrt"),
+    ]);
+    insta::with_settings!({ filters => key_filters() }, {
+        insta::assert_snapshot!("openwrt_camvpn_uci", fs::read_to_string(out.join("camvpn.uci")).unwrap());
+    });
+}
+
+#[test]
+fn ddwrt_script() {
+    let s = router_site("ddwrt");
+    let out = s.render(&[]);
+    insta::with_settings!({ filters => key_filters() }, {
+        insta::assert_snapshot!("ddwrt_camvpn_ddwrt_sh", fs::read_to_string(out.join("camvpn-ddwrt.sh")).unwrap());
+    });
+}

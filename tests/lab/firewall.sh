@@ -2,19 +2,60 @@
 # Lab checks of the firewall issue for one backend, next to one kind of host
 # firewall (forward policy accept, or drop with a home router's rules).
 # Every protection is also shown absent, so that each check is seen to fail.
-# Usage: CAMVPN=path/to/camvpn tests/lab/firewall.sh nft|iptables accept|drop
+# The ddwrt backend runs camvpn-ddwrt.sh against an nvram stand-in, brings the
+# tunnel up from the nvram values as DD-WRT would, and runs the rc_firewall it
+# stored in the router; DD-WRT's own firewall is the iptables "drop" one.
+# Usage: CAMVPN=path/to/camvpn tests/lab/firewall.sh nft|iptables|ddwrt accept|drop
 # shellcheck source=tests/lab/lib.sh
 source "$(dirname "$0")/lib.sh"
 : "${CAMVPN:?set CAMVPN to the camvpn binary}"
-backend=${1:?nft or iptables}
+backend=${1:?nft, iptables or ddwrt}
 hostfw=${2:?accept or drop}
 
 wg="cvr$LAB_ID"
 phone_if="cvp$LAB_ID"
 site=$LAB_TMP/site
+export NVRAM_DIR=$LAB_TMP/nvram
+NVRAM_PATH="$(cd "$(dirname "$0")" && pwd):$PATH"
+if [[ $backend == ddwrt ]]; then
+    # DD-WRT names tunnel N oetN; pretend there are LAB_ID tunnels already, so
+    # that camvpn's is new and its name unique on this machine.
+    wg="oet$((LAB_ID + 1))"
+    mkdir -p "$NVRAM_DIR"
+    printf '%s' "$LAB_ID" > "$NVRAM_DIR/oet_tunnels"
+    printf '%s' wan0 > "$NVRAM_DIR/wan_iface"
+    # The forwards the host firewall has, as DD-WRT stores them.
+    printf '%s' "rtsp:on:tcp:554>192.168.1.108:554 web:on:tcp:8080>192.168.1.108:80 sdk:on:tcp:37777>192.168.1.108:37777 nas:on:tcp:8443>192.168.1.50:443" > "$NVRAM_DIR/forward_spec"
+fi
 LAB_WG+=("$wg")
 cv() { "$CAMVPN" --dir "$site" -q "$@"; }
+nv() { PATH=$NVRAM_PATH nvram "$@"; }
+# ddwrt_apply: what running camvpn-ddwrt.sh and restarting DD-WRT's firewall does.
+ddwrt_apply() {
+    cv render --out "$LAB_TMP/out"
+    PATH=$NVRAM_PATH sh "$LAB_TMP/out/camvpn-ddwrt.sh" >/dev/null
+    [[ "oet$(nv get camvpn_tunnel)" == "$wg" ]] || { say "the script made tunnel oet$(nv get camvpn_tunnel), not $wg"; return 1; }
+    local conf=$LAB_TMP/ddwrt-$wg.conf p
+    {
+        printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n' \
+            "$(nv get "${wg}_private")" "$(nv get "${wg}_port")" "$(nv get "${wg}_ipaddrmask")"
+        for ((p = 0; p < $(nv get "${wg}_peers"); p++)); do
+            printf '\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s\n' \
+                "$(nv get "${wg}_peerkey$p")" "$(nv get "${wg}_psk$p")" "$(nv get "${wg}_aip$p")"
+        done
+    } > "$conf"
+    if on router ip link show dev "$wg" >/dev/null 2>&1; then
+        on router wg syncconf "$wg" <(wg-quick strip "$conf")
+    else
+        wg_up router "$conf" "$wg"
+    fi
+    on router env PATH="$NVRAM_PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
+}
 apply() {
+    if [[ $backend == ddwrt ]]; then
+        ddwrt_apply
+        return
+    fi
     on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
         "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" "$@"
 }
@@ -48,11 +89,17 @@ ruleset_now() {
 
 say "lab: $backend backend, host firewall forward policy $hostfw"
 topology
-host_firewall "$backend" "$hostfw" "$wg"
+if [[ $backend == ddwrt ]]; then
+    host_firewall iptables "$hostfw" "$wg"
+    cv init --platform ddwrt --endpoint 203.0.113.1 --lan-if lan0 --subnet6 fd66::/64 \
+        --camera camera1=192.168.1.108:dahua --camera camera2=192.168.1.109:dahua >/dev/null
+else
+    host_firewall "$backend" "$hostfw" "$wg"
+    cv init --platform linux --endpoint 203.0.113.1 --interface "$wg" --wan-if wan0 --lan-if lan0 \
+        --subnet6 fd66::/64 --firewall "$backend" \
+        --camera camera1=192.168.1.108:dahua --camera camera2=192.168.1.109:dahua >/dev/null
+fi
 listeners
-cv init --platform linux --endpoint 203.0.113.1 --interface "$wg" --wan-if wan0 --lan-if lan0 \
-    --subnet6 fd66::/64 --firewall "$backend" \
-    --camera camera1=192.168.1.108:dahua --camera camera2=192.168.1.109:dahua >/dev/null
 cv camera set camera1 --ip6 2001:db8:2::108
 cv camera set camera2 --ip6 2001:db8:2::109
 cv peer add phone --cameras camera1 --only rtsp,web >/dev/null
@@ -95,6 +142,11 @@ egress check camera1
 
 say "2. after apply: no way in from the WAN, the WireGuard port still answers"
 apply
+if [[ $backend == ddwrt ]]; then
+    check "the camera forwards are gone from forward_spec, the NAS forward stays" \
+        test "$(nv get forward_spec)" = "nas:on:tcp:8443>192.168.1.50:443"
+    say "      (the old DNAT rules stay loaded: rc_firewall alone must stop them)"
+fi
 wg_up phone "$LAB_TMP/phone-wide.conf" "$phone_if"
 exposed refute all
 check "the phone's handshake over the WAN succeeds" pings phone 10.66.0.1
@@ -130,6 +182,12 @@ egress refute camera2
 cv camera set camera1 --internet off
 apply
 egress refute camera1
+
+if [[ $backend == ddwrt ]]; then
+    say "5. and 6. (live reload and undo are camvpn apply's; DD-WRT applies by reboot)"
+    lab_done
+    exit 0
+fi
 
 say "5. live reload: peers come and go while the phone streams"
 # A fresh session, so that no scheduled rekey (after 120 s) falls into the test.

@@ -1,0 +1,251 @@
+//! The OpenWrt target: one `uci batch` file for netifd's WireGuard and
+//! firewall4.
+//!
+//! camvpn's sections are named `camvpn_*`. Every run deletes the ones the
+//! router has (read from its current `/etc/config`) and writes them anew, so
+//! re-running after peers came and went leaves exactly the current peers.
+//! Port forwards (`redirect`) to camera addresses are deleted: named ones by
+//! name, anonymous ones as `@redirect[i]` from the highest index down, because
+//! every delete shifts the indices after it.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::policy::Viewer;
+use crate::store::SECRET_FILE;
+use crate::targets::{Artifact, Input};
+use crate::templates::OPENWRT_UCI;
+use crate::uci::{self, Configs, Package};
+
+/// The firewall zone camvpn creates for the tunnel.
+pub const ZONE: &str = "vpn";
+/// The prefix of camvpn's section names.
+pub const PREFIX: &str = "camvpn_";
+
+/// A deleted port forward, for the comment next to its `delete`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    /// How `uci` addresses it.
+    pub reference: String,
+    /// What it forwarded, for people.
+    pub what: String,
+}
+
+/// Cameras and the peers they may start flows to.
+#[derive(Debug, Clone, Serialize)]
+struct ViewerGroup {
+    camera_ip: IpAddr,
+    peers: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct OpenwrtCtx {
+    iface: String,
+    zone: &'static str,
+    network_deletes: Vec<String>,
+    iface_deletes: Vec<String>,
+    firewall_deletes: Vec<String>,
+    removed_redirects: Vec<Removed>,
+    cameras: Vec<IpAddr>,
+    blocked_cameras: Vec<IpAddr>,
+    full_tunnel: Vec<IpAddr>,
+    viewers: Vec<ViewerGroup>,
+}
+
+/// Reads the router's current `network` and `firewall` from `dir`.
+pub fn read_router_config(dir: &Path) -> Result<Configs> {
+    let mut packages = Vec::new();
+    for name in ["network", "firewall"] {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                Error::Conflict(format!(
+                    "{} is missing: the openwrt target reads the router's current network and firewall configs to remove old camera port forwards and stale peers; copy /etc/config from the router and pass --uci-dir DIR",
+                    path.display()
+                ))
+            } else {
+                Error::Read { path: path.clone(), source }
+            }
+        })?;
+        packages.push(uci::parse(&text, name).map_err(|e| Error::File {
+            path,
+            message: e.to_string(),
+        })?);
+    }
+    Ok(Configs::new(packages))
+}
+
+fn camvpn_sections(p: &Package) -> Vec<String> {
+    p.sections
+        .iter()
+        .filter_map(|s| s.name.clone())
+        .filter(|n| n.starts_with(PREFIX))
+        .collect()
+}
+
+fn group_viewers(viewers: &[Viewer]) -> Vec<ViewerGroup> {
+    let mut map: BTreeMap<IpAddr, Vec<IpAddr>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for v in viewers {
+        if !map.contains_key(&v.camera_ip) {
+            order.push(v.camera_ip);
+        }
+        map.entry(v.camera_ip).or_default().push(v.peer_ip);
+    }
+    order
+        .into_iter()
+        .map(|c| ViewerGroup {
+            camera_ip: c,
+            peers: map.remove(&c).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// `camvpn.uci`.
+pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
+    let site = input.site;
+    let current = input.options.router.as_ref().ok_or_else(|| {
+        Error::Conflict(
+            "the openwrt target needs the router's current UCI configs: pass --uci-dir DIR".into(),
+        )
+    })?;
+    let network = &current.packages["network"];
+    let firewall = &current.packages["firewall"];
+    let iface = site.interface.as_str();
+    if !site.interface.is_uci_ident() {
+        return Err(Error::Conflict(format!(
+            "interface '{iface}' cannot be an OpenWrt section name (letters, digits and _ only); start a site with another --interface"
+        )));
+    }
+    // The interface section must be camvpn's own, or absent.
+    let mut iface_deletes = Vec::new();
+    if let Some(s) = network.section(iface) {
+        let ours = s.get_str("proto").as_deref() == Some("wireguard")
+            && s.get_str("private_key").as_deref() == input.ctx.server.private_key.as_deref();
+        if !ours {
+            return Err(Error::Conflict(format!(
+                "network.{iface} already exists on the router (line {}) and is not camvpn's WireGuard interface; pick another interface name for the site, or remove it on the router",
+                s.line
+            )));
+        }
+        for opt in ["addresses", "mtu"] {
+            if s.get(opt).is_some() {
+                iface_deletes.push(opt.to_owned());
+            }
+        }
+    }
+    for (what, zone) in [
+        ("wan", site.wan_if.as_ref().map(ToString::to_string)),
+        ("lan", Some(site.lan_if.to_string())),
+    ] {
+        let zone = zone.unwrap_or_default();
+        if !firewall
+            .of_type("zone")
+            .any(|(_, z)| z.get_str("name").as_deref() == Some(zone.as_str()))
+        {
+            return Err(Error::Conflict(format!(
+                "the router's firewall has no zone named '{zone}' for the {what} side; set the zone with: camvpn site set --{what}-if ZONE"
+            )));
+        }
+    }
+    if let Some((_, z)) = firewall.of_type("zone").find(|(_, z)| {
+        z.get_str("name").as_deref() == Some(ZONE)
+            && !z.name.as_deref().is_some_and(|n| n.starts_with(PREFIX))
+    }) {
+        return Err(Error::Conflict(format!(
+            "the router's firewall already has a zone named '{ZONE}' (line {}) that camvpn did not create; rename that zone on the router",
+            z.line
+        )));
+    }
+
+    let policy = &input.ctx.policy;
+    let cameras: Vec<IpAddr> = policy
+        .v4
+        .cameras
+        .iter()
+        .chain(&policy.v6.cameras)
+        .copied()
+        .collect();
+    let camera_strings: Vec<String> = cameras.iter().map(ToString::to_string).collect();
+    let mut removed = Vec::new();
+    let mut named = Vec::new();
+    let mut anonymous = Vec::new();
+    for (i, s) in firewall.sections.iter().enumerate() {
+        if s.stype != "redirect" {
+            continue;
+        }
+        let dest = s.get_str("dest_ip").unwrap_or_default();
+        if !camera_strings.contains(&dest) {
+            continue;
+        }
+        let reference = firewall.reference(i);
+        let what = format!(
+            "{} {}{} -> {dest}:{}{}",
+            s.get_str("proto").unwrap_or_else(|| "tcp udp".into()),
+            s.get_str("src_dport").unwrap_or_else(|| "?".into()),
+            s.get_str("name")
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            s.get_str("dest_port")
+                .or_else(|| s.get_str("src_dport"))
+                .unwrap_or_else(|| "?".into()),
+            if s.get_str("enabled").as_deref() == Some("0") {
+                ", disabled"
+            } else {
+                ""
+            }
+        );
+        removed.push(Removed {
+            reference: reference.clone(),
+            what,
+        });
+        if s.name.is_some() {
+            named.push(reference);
+        } else {
+            anonymous.push(reference);
+        }
+    }
+    // Anonymous sections go by index, and every delete of a redirect (named
+    // or not) shifts the indices after it: indexed deletes come first, from
+    // the highest index down, then the named ones.
+    anonymous.reverse();
+    let mut firewall_deletes = anonymous;
+    firewall_deletes.extend(named);
+    firewall_deletes.extend(camvpn_sections(firewall));
+
+    let blocked: Vec<IpAddr> = site
+        .cameras
+        .iter()
+        .filter(|c| !(c.internet || site.camera_internet))
+        .flat_map(|c| std::iter::once(IpAddr::V4(c.ip)).chain(c.ip6.map(IpAddr::V6)))
+        .collect();
+    let mut viewers = group_viewers(&policy.v4.viewers);
+    viewers.extend(group_viewers(&policy.v6.viewers));
+    let owrt = OpenwrtCtx {
+        iface: iface.to_owned(),
+        zone: ZONE,
+        network_deletes: camvpn_sections(network),
+        iface_deletes,
+        firewall_deletes,
+        removed_redirects: removed,
+        cameras,
+        blocked_cameras: blocked,
+        full_tunnel: policy
+            .v4
+            .full_tunnel
+            .iter()
+            .chain(&policy.v6.full_tunnel)
+            .copied()
+            .collect(),
+        viewers,
+    };
+    let value = context! { openwrt => Value::from(Serde(&owrt)), ..input.value.clone() };
+    let text = input.templates.render(OPENWRT_UCI, &value)?;
+    Ok(vec![Artifact::new("camvpn.uci", text, SECRET_FILE)])
+}
