@@ -11,7 +11,8 @@ NEEDS=(
     nft:nftables iptables:iptables iptables-restore:iptables
     ip:iproute2 ss:iproute2 ping:iputils-ping socat:socat sysctl:procps
     shellcheck:shellcheck zbarimg:zbar-tools rsvg-convert:librsvg2-bin
-    busybox:busybox script:bsdutils setpriv:util-linux
+    busybox:busybox script:bsdutils setpriv:util-linux chromium:chromium
+    nroff:groff-base
 )
 missing=()
 for pair in "${NEEDS[@]}"; do

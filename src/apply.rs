@@ -282,6 +282,7 @@ pub fn apply(
         &RenderOptions {
             firewall: Some(opts.firewall),
             router: None,
+            on_peer: None,
         },
     )?;
     let previous = read_state(&opts.state_file)?;
@@ -402,6 +403,7 @@ fn apply_openwrt(
         &RenderOptions {
             firewall: None,
             router: Some(router),
+            on_peer: None,
         },
     )?;
     let batch = &artifact(&arts, "camvpn.uci").bytes;

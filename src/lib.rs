@@ -6,6 +6,7 @@
 //! applies them. The library never sees the argument parser's types.
 
 pub mod apply;
+pub mod audit;
 pub mod camera;
 pub mod context;
 pub mod endpoint;

@@ -31,6 +31,10 @@ pub const OPENWRT_UCI: &str = "openwrt/camvpn.uci.j2";
 pub const DDWRT_SCRIPT: &str = "ddwrt/camvpn-ddwrt.sh.j2";
 /// A peer's wg-quick config (every target); also the QR payload.
 pub const PEER_CONF: &str = "common/peer.conf.j2";
+/// A peer's printable onboarding page (every target).
+pub const ONBOARDING: &str = "common/onboarding.html.j2";
+/// The index of the onboarding pages.
+pub const ONBOARDING_INDEX: &str = "common/index.html.j2";
 /// The policy as iptables rules (macros), shared by Linux and DD-WRT.
 pub const IPTABLES_RULES: &str = "common/iptables-rules.j2";
 
@@ -55,6 +59,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/ddwrt/camvpn-ddwrt.sh.j2"),
     ),
     (PEER_CONF, include_str!("../templates/common/peer.conf.j2")),
+    (
+        ONBOARDING,
+        include_str!("../templates/common/onboarding.html.j2"),
+    ),
+    (
+        ONBOARDING_INDEX,
+        include_str!("../templates/common/index.html.j2"),
+    ),
     (
         IPTABLES_RULES,
         include_str!("../templates/common/iptables-rules.j2"),

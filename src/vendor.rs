@@ -86,6 +86,8 @@ pub struct Catalog {
     /// The vendors, `generic` first.
     #[serde(rename = "vendor")]
     pub vendors: Vec<Vendor>,
+    /// Ports that only camera and video systems use.
+    pub signature_ports: Vec<PortSpec>,
     /// Ports scanners try.
     #[serde(rename = "scanner_port")]
     pub scanner_ports: Vec<ScannerPort>,

@@ -3,7 +3,6 @@
 use anyhow::Result;
 use camvpn::apply::{self, ApplyOptions, Event};
 use camvpn::store::SiteDir;
-use camvpn::templates::Templates;
 
 use super::args::ApplyArgs;
 use super::{Out, Outcome, load_secrets};
@@ -43,7 +42,7 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
         return Ok(Outcome::Done);
     }
     let secrets = load_secrets(dir, &site, out)?;
-    let templates = Templates::new(None)?;
+    let templates = out.templates()?;
     apply::apply(&site, &secrets, &templates, &opts, &mut report)?;
     if !a.dry_run {
         let how = match site.platform {

@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use camvpn::audit::Format;
 use camvpn::endpoint::Endpoint;
 use camvpn::error::InvalidValue;
 use camvpn::interface::InterfaceName;
@@ -53,6 +54,10 @@ pub struct Global {
     /// Also print every file written
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Override built-in templates with files of the same name from DIR
+    /// (e.g. DIR/common/peer.conf.j2; see docs/template-context.md)
+    #[arg(long, global = true, env = "CAMVPN_TEMPLATES", value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,8 +77,20 @@ pub enum Command {
     Render(RenderArgs),
     /// Put the site on this Linux host: firewall, WireGuard interface, forwarding
     Apply(ApplyArgs),
+    /// Report what a router forwards from the internet to cameras (exit 1 when any)
+    Audit(AuditArgs),
     /// Print the whole site as JSON (secrets only with --secrets)
     Export(ExportArgs),
+    /// Render your own template against the site (the context of docs/template-context.md)
+    Template(TemplateArgs),
+    /// Print shell completions
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. camvpn man > camvpn.1
+    Man,
 }
 
 fn platform(s: &str) -> Result<Platform, InvalidValue> {
@@ -140,6 +157,13 @@ pub struct InitArgs {
     /// A peer with access to every camera; repeat for more
     #[arg(long = "peer", value_name = "NAME")]
     pub peers: Vec<PeerName>,
+    /// Make the hosts that FILE forwards camera ports to cameras of the site
+    /// (FILE as for 'camvpn audit'; their forwarded ports become their ports)
+    #[arg(long, value_name = "FILE")]
+    pub import_forwards: Option<PathBuf>,
+    /// The format of --import-forwards
+    #[arg(long, value_enum, default_value = "auto", requires = "import_forwards")]
+    pub import_format: FormatArg,
     /// Replace an existing site: new keys for the router and every peer
     #[arg(long)]
     pub force: bool,
@@ -290,8 +314,18 @@ Example:
 #[derive(Debug, Args)]
 pub struct PeerAddArgs {
     /// Names of the new peers (1 to 15 letters, digits, '-' or '_')
-    #[arg(required = true, value_name = "NAME")]
+    #[arg(
+        required_unless_present = "count",
+        conflicts_with = "count",
+        value_name = "NAME"
+    )]
     pub names: Vec<PeerName>,
+    /// Add N peers named PREFIX1 … PREFIXN (with --prefix)
+    #[arg(long, value_name = "N", requires = "prefix", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub count: Option<u32>,
+    /// The name prefix for --count
+    #[arg(long, value_name = "PREFIX", requires = "count")]
+    pub prefix: Option<String>,
     /// Only these cameras (comma separated)
     #[arg(
         long,
@@ -463,9 +497,6 @@ pub struct RenderArgs {
     /// Only this firewall backend (linux renders both by default)
     #[arg(long, value_enum)]
     pub firewall: Option<FirewallArg>,
-    /// Override built-in templates with files of the same name from DIR
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
     /// The router's current UCI configs (network, firewall), for --target
     /// openwrt: camvpn deletes the port forwards to cameras it finds there
     #[arg(long, default_value = "/etc/config", value_name = "DIR")]
@@ -504,6 +535,75 @@ pub struct ApplyArgs {
     /// The router's UCI configs, read to remove old camera forwards (OpenWrt)
     #[arg(long, default_value = "/etc/config", value_name = "DIR")]
     pub uci_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Reads what a router actually forwards:
+  openwrt   /etc/config/firewall (redirects; rules that open IPv6 hosts)
+  iptables  iptables-save or ip6tables-save output
+  nft       nft list ruleset, as text or as JSON (nft -j list ruleset)
+  ddwrt     nvram show (forward_spec, forward_port, DMZ, UPnP)
+A host that receives a camera protocol (RTSP, Dahua's 37777, XMEye's 34567…) is taken
+for a camera, and its other forwards (its web UI) with it; with a site, its cameras'
+addresses count too. Exit code 1 when a camera is exposed, 0 when none is.
+Next: camvpn init --import-forwards FILE … turns the exposed hosts into cameras.
+
+Example:  ssh root@router cat /etc/config/firewall | camvpn audit -")]
+pub struct AuditArgs {
+    /// Files to read ('-' for standard input)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The format
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+}
+
+/// The format of a router config file.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Tell from the contents
+    Auto,
+    /// OpenWrt's /etc/config/firewall
+    Openwrt,
+    /// iptables-save or ip6tables-save output
+    Iptables,
+    /// nft list ruleset, text or JSON
+    Nft,
+    /// DD-WRT's nvram show
+    Ddwrt,
+}
+
+impl FormatArg {
+    /// The format, or `None` for auto.
+    pub fn format(self) -> Option<Format> {
+        match self {
+            FormatArg::Auto => None,
+            FormatArg::Openwrt => Some(Format::Openwrt),
+            FormatArg::Iptables => Some(Format::Iptables),
+            FormatArg::Nft => Some(Format::Nft),
+            FormatArg::Ddwrt => Some(Format::Ddwrt),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The template sees what the built-in templates see, secrets included:
+camvpn, site, server, cameras, peers, policy (docs/template-context.md lists every
+field), and with --peer also 'peer'. Undefined values are errors, with the line.
+
+Example:
+  camvpn template onboarding-email.j2 --peer alice -o alice.txt"
+)]
+pub struct TemplateArgs {
+    /// The template file (minijinja, Jinja2 syntax)
+    pub file: PathBuf,
+    /// Write to FILE (mode 0600) instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also set 'peer' to this peer
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<PeerName>,
 }
 
 #[derive(Debug, Args)]

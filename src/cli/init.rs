@@ -1,16 +1,21 @@
 //! `camvpn init`.
 
 use std::fs;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 
 use anyhow::Result;
+use camvpn::audit::{self, Format};
 use camvpn::camera::Camera;
 use camvpn::error::Error;
 use camvpn::interface::InterfaceName;
 use camvpn::keys::{PresharedKey, PrivateKey};
+use camvpn::name::CameraName;
 use camvpn::peer::{Access, Peer};
+use camvpn::port::{PortSpec, Proto};
 use camvpn::site::{Firewall, Platform, Site};
 use camvpn::store::{Batch, SECRET_DIR, SECRET_FILE, SiteDir, line};
+use camvpn::vendor::Catalog;
 use ipnet::Ipv4Net;
 
 use super::args::{FirewallArg, InitArgs};
@@ -61,6 +66,9 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
             ports: None,
             internet: false,
         });
+    }
+    if let Some(path) = &a.import_forwards {
+        import_cameras(&mut site, path, a.import_format.format(), out)?;
     }
     site.validate().map_err(Error::from)?;
     let mut new_peers = Vec::new();
@@ -134,6 +142,109 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
     ));
     print_added(dir, &site, &new_peers, false, out)?;
     Ok(Outcome::Done)
+}
+
+/// Turns the hosts that `path` forwards camera ports to into cameras. Their
+/// forwarded ports become their ports: that is what the owner used.
+fn import_cameras(site: &mut Site, path: &Path, format: Option<Format>, out: &Out) -> Result<()> {
+    let parsed = super::audit::read(path, format)?;
+    let report = audit::analyze(&[parsed], None);
+    let hosts = audit::camera_hosts(&report);
+    if hosts.is_empty() {
+        out.warn(format!(
+            "{} forwards no camera ports; no camera imported",
+            path.display()
+        ));
+    }
+    for (ip, findings) in hosts {
+        let IpAddr::V4(ip4) = ip else {
+            out.warn(format!(
+                "{ip} is IPv6 only; add it with: camvpn camera add NAME --ip IPV4 --ip6 {ip}"
+            ));
+            continue;
+        };
+        if site.cameras.iter().any(|c| c.ip == ip4) {
+            continue;
+        }
+        let mut ports: Vec<PortSpec> = Vec::new();
+        for f in &findings {
+            let Some(range) = f.forward.host_ports() else {
+                out.warn(format!(
+                    "{ip} receives every port; give its ports with camera set --port"
+                ));
+                continue;
+            };
+            if range.end - range.start >= 16 {
+                out.warn(format!("{ip}: the range {range} is too wide to import; add its ports with camera set --port"));
+                continue;
+            }
+            for port in range.start..=range.end {
+                for proto in [Proto::Tcp, Proto::Udp] {
+                    let spec = PortSpec { port, proto };
+                    if f.forward.proto.covers(proto) && !ports.contains(&spec) {
+                        ports.push(spec);
+                    }
+                }
+            }
+        }
+        if ports.is_empty() {
+            continue;
+        }
+        let vendor = guess_vendor(&ports);
+        let last = ip4.octets()[3];
+        let mut name: CameraName = format!("cam-{last}").parse().expect("valid");
+        let mut n = 2;
+        while site.check_new_camera_name(&name).is_err() {
+            name = format!("cam-{last}-{n}").parse().expect("valid");
+            n += 1;
+        }
+        let listed: Vec<String> = ports.iter().map(ToString::to_string).collect();
+        out.note(format!(
+            "imported camera {name} {ip4} ({vendor}: {}) from {}",
+            listed.join(" "),
+            findings
+                .iter()
+                .map(|f| format!("{}:{}", f.forward.file, f.forward.line))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        site.cameras.push(Camera {
+            name,
+            ip: ip4,
+            ip6: None,
+            vendor,
+            ports: Some(ports),
+            internet: false,
+        });
+    }
+    Ok(())
+}
+
+/// The one vendor that knows every forwarded port it could know, else generic.
+fn guess_vendor(ports: &[PortSpec]) -> String {
+    let catalog = Catalog::get();
+    let known: Vec<PortSpec> = ports
+        .iter()
+        .copied()
+        .filter(|p| {
+            catalog
+                .vendors
+                .iter()
+                .any(|v| v.name != "generic" && v.known(*p).is_some())
+        })
+        .collect();
+    let fits: Vec<&str> = catalog
+        .vendors
+        .iter()
+        .filter(|v| {
+            v.name != "generic" && !known.is_empty() && known.iter().all(|p| v.known(*p).is_some())
+        })
+        .map(|v| v.name.as_str())
+        .collect();
+    match fits[..] {
+        [one] => one.to_owned(),
+        _ => "generic".to_owned(),
+    }
 }
 
 fn exists(dir: &SiteDir) -> Error {

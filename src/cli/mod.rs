@@ -6,12 +6,14 @@
 
 mod apply;
 mod args;
+mod audit;
 mod camera;
 mod init;
 mod output;
 mod peer;
 mod render;
 mod site;
+mod template;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ pub use self::output::Out;
 pub enum Outcome {
     /// Nothing to report.
     Done,
+    /// A finding (exit 1): audit found an exposed camera.
+    Finding,
 }
 
 /// Runs camvpn and returns the exit code.
@@ -44,6 +48,7 @@ pub fn main() -> i32 {
     let out = Out::new(&cli.global);
     match run(cli, &out) {
         Ok(Outcome::Done) => 0,
+        Ok(Outcome::Finding) => 1,
         Err(e) => {
             eprintln!("error: {e:#}");
             exit_code(&e)
@@ -66,7 +71,11 @@ fn run(cli: Cli, out: &Out) -> Result<Outcome> {
         Command::Site(c) => site::run(&dir, c, out),
         Command::Render(a) => render::run(&dir, &a, out),
         Command::Apply(a) => apply::run(&dir, &a, out),
+        Command::Audit(a) => audit::run(&dir, &a, out),
         Command::Export(a) => export(&dir, a.secrets, out),
+        Command::Template(a) => template::run(&dir, &a, out),
+        Command::Completions { shell } => Ok(template::completions(shell)),
+        Command::Man => template::man(),
     }
 }
 

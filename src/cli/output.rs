@@ -2,20 +2,28 @@
 //! warnings on standard error.
 
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 use anyhow::Result;
+use camvpn::templates::Templates;
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::args::Global;
 
-/// Where and how much to print.
+/// Where and how much to print, and the global options every command
+/// shares (the template overrides).
 pub struct Out {
     /// Data as JSON.
     pub json: bool,
     quiet: bool,
     verbose: bool,
+    templates: Option<PathBuf>,
 }
+
+/// Work of at least this many items shows a progress bar on a terminal.
+const PROGRESS_FROM: u64 = 50;
 
 impl Out {
     pub fn new(g: &Global) -> Self {
@@ -23,7 +31,29 @@ impl Out {
             json: g.json,
             quiet: g.quiet,
             verbose: g.verbose,
+            templates: g.templates.clone(),
         }
+    }
+
+    /// The templates, with the user's overrides (--templates).
+    pub fn templates(&self) -> camvpn::Result<Templates> {
+        Templates::new(self.templates.as_deref())
+    }
+
+    /// A progress bar for `len` items of `what`, on standard error when it
+    /// is a terminal and the work is long; hidden otherwise.
+    pub fn progress(&self, len: u64, what: &str) -> ProgressBar {
+        if self.quiet || len < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(what.to_owned());
+        bar
     }
 
     /// Whether --verbose was given.

@@ -14,7 +14,6 @@ use camvpn::qr::Qr;
 use camvpn::site::Site;
 use camvpn::store::{Batch, SECRET_FILE, SiteDir};
 use camvpn::targets::{peer_config, peer_qr};
-use camvpn::templates::Templates;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
@@ -84,14 +83,26 @@ impl<'a> Summary<'a> {
 }
 
 fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
-    if a.public_key.is_some() && a.names.len() > 1 {
+    let names = match (a.count, &a.prefix) {
+        (Some(count), Some(prefix)) => (1..=count)
+            .map(|i| {
+                format!("{prefix}{i}").parse::<PeerName>().map_err(|e| {
+                    Error::Conflict(format!(
+                        "--prefix {prefix} --count {count} makes the name '{prefix}{i}': {e}"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => a.names.clone(),
+    };
+    if a.public_key.is_some() && names.len() > 1 {
         return Err(Error::Conflict(
             "--public-key belongs to one peer; add peers with their own keys one at a time".into(),
         )
         .into());
     }
     let mut seen = HashSet::new();
-    for n in &a.names {
+    for n in &names {
         if !seen.insert(n.key()) {
             return Err(
                 Error::Conflict(format!("peer '{n}' is named twice in this command")).into(),
@@ -109,8 +120,9 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
         }
         None => Access::All,
     };
-    let mut new_peers = Vec::with_capacity(a.names.len());
-    for name in a.names {
+    let bar = out.progress(names.len() as u64, "adding peers");
+    let mut new_peers = Vec::with_capacity(names.len());
+    for name in names {
         site.check_new_peer_name(&name)?;
         let (address, address6) = site.free_addresses()?;
         let (public_key, private) = match a.public_key {
@@ -146,6 +158,7 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
             private,
             psk: PresharedKey::generate(),
         });
+        bar.inc(1);
     }
     site.validate().map_err(Error::from)?;
     let mut batch = Batch::new();
@@ -154,6 +167,7 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
     }
     dir.stage_site(&mut batch, &site)?;
     batch.commit()?;
+    bar.finish_and_clear();
     print_added(dir, &site, &new_peers, a.no_qr, out)?;
     Ok(Outcome::Done)
 }
@@ -193,7 +207,7 @@ pub fn print_added(
         let secrets = load_secrets(dir, site, out)?;
         let ctx = Context::new(site, Some(&secrets));
         let peer = ctx.peer(new[0].name.as_str()).expect("just added");
-        let templates = Templates::new(None)?;
+        let templates = out.templates()?;
         let config = peer_config(&templates, &Value::from(Serde(&ctx)), peer)?;
         let qr = peer_qr(peer, &config)?;
         print_ansi(&qr, out)?;
@@ -259,7 +273,7 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
     let secrets = load_secrets(dir, &site, out)?;
     let ctx = Context::new(&site, Some(&secrets));
     let p = ctx.peer(a.name.as_str()).expect("checked");
-    let templates = Templates::new(None)?;
+    let templates = out.templates()?;
     let config = peer_config(&templates, &Value::from(Serde(&ctx)), p)?;
     if out.json {
         if a.qr.is_some() || a.config {

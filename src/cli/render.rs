@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::Result;
 use camvpn::store::{Batch, SECRET_DIR, SiteDir};
 use camvpn::targets::{self, RenderOptions, Target};
-use camvpn::templates::Templates;
 
 use super::args::RenderArgs;
 use super::{Out, Outcome, load_secrets};
@@ -16,7 +15,7 @@ use super::{Out, Outcome, load_secrets};
 const PEER_FILE_EXTENSIONS: &[&str] = &["conf", "png", "svg", "html"];
 
 pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
-    let templates = Templates::new(a.templates.as_deref())?;
+    let templates = out.templates()?;
     let _lock = dir.lock_shared()?;
     let site = dir.load()?;
     let secrets = load_secrets(dir, &site, out)?;
@@ -26,11 +25,15 @@ pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
     } else {
         None
     };
+    let bar = out.progress(site.peers.len() as u64, "rendering peers");
+    let tick = bar.clone();
     let options = RenderOptions {
         firewall: a.firewall.map(Into::into),
         router,
+        on_peer: Some(std::sync::Arc::new(move || tick.inc(1))),
     };
     let artifacts = targets::render(&site, &secrets, target, &templates, &options)?;
+    bar.finish_and_clear();
 
     let mut batch = Batch::new();
     let mut dirs: Vec<PathBuf> = vec![a.out.clone()];

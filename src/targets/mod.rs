@@ -62,13 +62,27 @@ impl fmt::Display for Target {
     }
 }
 
+/// Called once per peer rendered (for progress bars).
+pub type OnPeer = std::sync::Arc<dyn Fn() + Send + Sync>;
+
 /// Options of `render`.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RenderOptions {
     /// Only this firewall backend (Linux); both when `None`.
     pub firewall: Option<Firewall>,
     /// The router's current UCI configs (OpenWrt).
     pub router: Option<crate::uci::Configs>,
+    /// Called after each peer's files are rendered.
+    pub on_peer: Option<OnPeer>,
+}
+
+impl fmt::Debug for RenderOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenderOptions")
+            .field("firewall", &self.firewall)
+            .field("router", &self.router.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything a target needs to render.

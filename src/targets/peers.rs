@@ -1,5 +1,5 @@
-//! Per-peer artifacts, the same on every target: `peers/NAME.conf` and its QR
-//! code as PNG and SVG.
+//! Per-peer artifacts, the same on every target: `peers/NAME.conf`, its QR
+//! code as PNG and SVG, and a printable onboarding page.
 //!
 //! The `.conf` is exactly the QR payload: no header comment, because the
 //! phone apps reject some comment styles in scanned configs and a file that
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::qr::Qr;
 use crate::store::SECRET_FILE;
 use crate::targets::{Artifact, Input};
-use crate::templates::{PEER_CONF, Templates};
+use crate::templates::{ONBOARDING, ONBOARDING_INDEX, PEER_CONF, Templates};
 
 /// The wg-quick config of `peer`, as the phone imports it.
 pub fn peer_config(templates: &Templates, base: &Value, peer: &PeerCtx) -> Result<String> {
@@ -36,29 +36,65 @@ pub fn peer_qr(peer: &PeerCtx, config: &str) -> Result<Qr> {
     Qr::new(config)
 }
 
-/// `peers/NAME.conf`, `.png` and `.svg` for every peer.
-pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
-    let mut out = Vec::with_capacity(input.ctx.peers.len() * 3);
-    for peer in &input.ctx.peers {
-        let config = peer_config(input.templates, &input.value, peer)?;
-        if peer.private_key.is_some() {
-            let qr = peer_qr(peer, &config)?;
-            out.push(Artifact::new(
-                format!("peers/{}.png", peer.name),
-                qr.png(),
-                SECRET_FILE,
-            ));
-            out.push(Artifact::new(
-                format!("peers/{}.svg", peer.name),
-                qr.svg(),
-                SECRET_FILE,
-            ));
-        }
+/// The files of one peer: its config, QR code as PNG and SVG, and its
+/// onboarding page.
+fn render_peer(input: &Input<'_>, peer: &PeerCtx) -> Result<Vec<Artifact>> {
+    let config = peer_config(input.templates, &input.value, peer)?;
+    let mut out = Vec::with_capacity(4);
+    let qr_svg = if peer.private_key.is_some() {
+        let qr = peer_qr(peer, &config)?;
         out.push(Artifact::new(
-            format!("peers/{}.conf", peer.name),
-            config,
+            format!("peers/{}.png", peer.name),
+            qr.png(),
             SECRET_FILE,
         ));
+        out.push(Artifact::new(
+            format!("peers/{}.svg", peer.name),
+            qr.svg(),
+            SECRET_FILE,
+        ));
+        Some(qr.svg_inline())
+    } else {
+        None
+    };
+    let page = context! {
+        peer => Value::from(Serde(peer)),
+        page => context! { qr_svg => qr_svg },
+        ..input.value.clone()
+    };
+    out.push(Artifact::new(
+        format!("peers/{}.html", peer.name),
+        input.templates.render(ONBOARDING, &page)?,
+        SECRET_FILE,
+    ));
+    out.push(Artifact::new(
+        format!("peers/{}.conf", peer.name),
+        config,
+        SECRET_FILE,
+    ));
+    Ok(out)
+}
+
+/// `peers/NAME.conf`, `.png`, `.svg` and `.html` for every peer, and
+/// `peers/index.html`.
+pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
+    let mut out = Vec::with_capacity(input.ctx.peers.len() * 4 + 1);
+    for peer in &input.ctx.peers {
+        out.extend(render_peer(input, peer)?);
+        if let Some(tick) = &input.options.on_peer {
+            tick();
+        }
     }
+    let pages: Vec<Value> = input
+        .ctx
+        .peers
+        .iter()
+        .map(|p| context! { name => &p.name, file => format!("{}.html", p.name), access => &p.access })
+        .collect();
+    let index = input.templates.render(
+        ONBOARDING_INDEX,
+        &context! { pages => pages, ..input.value.clone() },
+    )?;
+    out.push(Artifact::new("peers/index.html", index, SECRET_FILE));
     Ok(out)
 }

@@ -3,17 +3,21 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
+mod audit;
 mod bad_input;
 mod cameras;
 mod common;
 mod concurrency;
 mod ddwrt;
 mod firewall;
+mod fuzz;
 mod init;
 mod keys;
 mod lab;
+mod onboarding;
 mod openwrt;
 mod peers;
+mod provisioning;
 mod qr;
 mod snapshots;
 mod tools;

@@ -115,6 +115,12 @@ fn linux_artifacts() {
     insta::with_settings!({ filters => key_filters() }, {
         insta::assert_snapshot!("linux_files", files.join("\n"));
         insta::assert_snapshot!("linux_wg0_conf", fs::read_to_string(out.join("wg0.conf")).unwrap());
+        let mut html_filters = key_filters();
+        html_filters.push((r"(?s)<svg.*?</svg>", "[QR SVG]"));
+        insta::with_settings!({ filters => html_filters }, {
+            insta::assert_snapshot!("linux_peer_guard_html", fs::read_to_string(out.join("peers/guard.html")).unwrap());
+            insta::assert_snapshot!("linux_peers_index_html", fs::read_to_string(out.join("peers/index.html")).unwrap());
+        });
         for fw in ["camvpn.nft", "camvpn.iptables", "camvpn.ip6tables"] {
             insta::assert_snapshot!(format!("linux_{}", fw.replace('.', "_")), fs::read_to_string(out.join(fw)).unwrap());
         }

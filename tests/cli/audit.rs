@@ -1,0 +1,422 @@
+//! `camvpn audit` and `init --import-forwards`, on fixtures written from the
+//! real formats and on what the real tools print after loading them.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use camvpn::uci::{self, Configs};
+
+use crate::common::{Cmd, Netns, Site, root_or_skip, tool};
+
+const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/audit");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(FIX).join(name)
+}
+
+/// Runs `audit --json` on `files`; returns the exit code and the report.
+fn audit(site: Option<&Site>, args: &[&str]) -> (i32, serde_json::Value) {
+    let cmd = match site {
+        Some(s) => s.cmd(),
+        None => Cmd::new().args(["--dir", "/nonexistent/site"]),
+    };
+    let r = cmd.args(["audit", "--json"]).args(args).run();
+    assert!(
+        r.code == 0 || r.code == 1,
+        "audit failed ({}): {}",
+        r.code,
+        r.stderr
+    );
+    (r.code, serde_json::from_str(&r.stdout).unwrap())
+}
+
+/// `proto external -> ip:internal` of each finding in a section.
+fn rows(report: &serde_json::Value, section: &str) -> Vec<String> {
+    report[section]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let range = |v: &serde_json::Value| match v {
+                serde_json::Value::Null => "all".to_owned(),
+                v if v["start"] == v["end"] => v["start"].to_string(),
+                v => format!("{}-{}", v["start"], v["end"]),
+            };
+            let internal = if f["internal"].is_null() {
+                &f["external"]
+            } else {
+                &f["internal"]
+            };
+            format!(
+                "{} {} -> {}:{}",
+                f["proto"].as_str().unwrap(),
+                range(&f["external"]),
+                f["ip"].as_str().unwrap(),
+                range(internal)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn openwrt_redirects_ranges_and_ipv6_pinholes() {
+    let (code, r) = audit(None, &[fixture("openwrt-firewall").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rows(&r, "camera_exposures"),
+        [
+            "both 554 -> 192.168.1.108:554",
+            "tcp 37777 -> 192.168.1.108:37777",
+            "tcp 34567-34568 -> 192.168.1.130:34567-34568",
+            "tcp 554 -> 2001:db8:2::108:554",
+            "tcp 80 -> 2001:db8:2::108:80",
+        ]
+    );
+    assert_eq!(
+        rows(&r, "other_forwards"),
+        [
+            "tcp 8443 -> 192.168.1.50:443",
+            "udp 27015 -> 192.168.1.77:27015"
+        ]
+    );
+    assert_eq!(rows(&r, "disabled"), ["both 8080 -> 192.168.1.20:80"]);
+    let kinds: Vec<&str> = r["camera_exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "port-forward",
+            "port-forward",
+            "port-forward",
+            "pinhole",
+            "pinhole"
+        ]
+    );
+    let first = &r["camera_exposures"][0];
+    assert_eq!(first["name"], "Camera-RTSP");
+    assert_eq!(first["line"], 51);
+}
+
+#[test]
+fn iptables_save_with_reflection_docker_and_ipv6() {
+    let (code, r) = audit(
+        None,
+        &[
+            fixture("iptables-rules").to_str().unwrap(),
+            fixture("ip6tables-rules").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        rows(&r, "camera_exposures"),
+        [
+            "tcp 554 -> 192.168.1.108:554",
+            "udp 554 -> 192.168.1.108:554",
+            "tcp 8080 -> 192.168.1.108:80",
+            "tcp 34567 -> 192.168.1.130:34567",
+            "tcp 34599 -> 192.168.1.130:34599",
+            "tcp 554 -> 2001:db8:2::108:554",
+        ]
+    );
+    assert_eq!(
+        rows(&r, "other_forwards"),
+        [
+            "tcp 8443 -> 192.168.1.50:443",
+            "udp 27000-27030 -> 192.168.1.77:27000-27030",
+            "tcp 9000 -> 172.17.0.2:9000"
+        ]
+    );
+}
+
+#[test]
+fn nft_text_json_and_fw4_printed_form() {
+    let (_, text) = audit(None, &[fixture("nft-ruleset.nft").to_str().unwrap()]);
+    assert_eq!(
+        rows(&text, "camera_exposures"),
+        [
+            "tcp 554 -> 192.168.1.108:554",
+            "udp 554 -> 192.168.1.108:554",
+            "tcp 8080 -> 192.168.1.108:80",
+            "tcp 34567 -> 192.168.1.130:34567",
+            "tcp 34599 -> 192.168.1.130:34599",
+            "tcp 554 -> 2001:db8:2::108:554",
+        ]
+    );
+    assert_eq!(
+        rows(&text, "other_forwards"),
+        [
+            "tcp 8443 -> 192.168.1.50:443",
+            "udp 27000-27030 -> 192.168.1.77:27000-27030"
+        ]
+    );
+    // fw4 prints `dnat ADDR` (no "to") and bracketed IPv6: --format names it.
+    let r = Cmd::new()
+        .args(["--dir", "/nonexistent", "audit"])
+        .arg(fixture("fw4-print.nft"))
+        .fails(2);
+    assert!(r.stderr.contains("--format"), "{}", r.stderr);
+    let (code, fw4) = audit(
+        None,
+        &[
+            "--format",
+            "nft",
+            fixture("fw4-print.nft").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        rows(&fw4, "camera_exposures"),
+        [
+            "tcp 37777 -> 192.168.26.100:37777",
+            "tcp 554 -> 2001:db8:1000:1::1234:554"
+        ]
+    );
+}
+
+#[test]
+fn ddwrt_nvram_forwards_ranges_dmz_and_upnp() {
+    let (code, r) = audit(None, &[fixture("nvram-show.txt").to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rows(&r, "camera_exposures"),
+        [
+            "both 554 -> 192.168.1.108:554",
+            "tcp 8081 -> 192.168.1.108:80",
+            "tcp 34567-34568 -> 192.168.1.130:34567-34568"
+        ]
+    );
+    assert_eq!(
+        rows(&r, "other_forwards"),
+        [
+            "tcp 8443 -> 192.168.1.50:443",
+            "udp 27000-27030 -> 192.168.1.77:27000-27030",
+            "any all -> 192.168.1.60:all"
+        ]
+    );
+    assert_eq!(rows(&r, "disabled"), ["tcp 37777 -> 192.168.1.20:37777"]);
+    assert!(r["notes"][0].as_str().unwrap().contains("UPnP is on"));
+}
+
+/// The (proto, external, ip, internal, kind) of every finding, without lines.
+fn forwards(r: &serde_json::Value) -> BTreeSet<String> {
+    ["camera_exposures", "other_forwards", "disabled"]
+        .iter()
+        .flat_map(|s| r[s].as_array().unwrap().iter())
+        .map(|f| {
+            format!(
+                "{} {} {} {} {} {}",
+                f["proto"], f["external"], f["ip"], f["internal"], f["kind"], f["enabled"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn what_the_real_tools_print_back_reads_the_same() {
+    if !root_or_skip("audit of real iptables-save and nft output") {
+        return;
+    }
+    let s = Site::new();
+    let ns = Netns::new("cva");
+    tool(ns.exec("iptables-restore").arg(fixture("iptables-rules")));
+    tool(ns.exec("ip6tables-restore").arg(fixture("ip6tables-rules")));
+    fs::write(s.path("iptables-save"), tool(&mut ns.exec("iptables-save"))).unwrap();
+    fs::write(
+        s.path("ip6tables-save"),
+        tool(&mut ns.exec("ip6tables-save")),
+    )
+    .unwrap();
+    let (_, from_fixture) = audit(
+        None,
+        &[
+            fixture("iptables-rules").to_str().unwrap(),
+            fixture("ip6tables-rules").to_str().unwrap(),
+        ],
+    );
+    let (_, from_tool) = audit(
+        None,
+        &[
+            s.path("iptables-save").to_str().unwrap(),
+            s.path("ip6tables-save").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(forwards(&from_tool), forwards(&from_fixture));
+
+    let ns = Netns::new("cvn");
+    tool(ns.exec("nft").arg("-f").arg(fixture("nft-ruleset.nft")));
+    fs::write(
+        s.path("ruleset.nft"),
+        tool(ns.exec("nft").args(["list", "ruleset"])),
+    )
+    .unwrap();
+    fs::write(
+        s.path("ruleset.json"),
+        tool(ns.exec("nft").args(["-j", "list", "ruleset"])),
+    )
+    .unwrap();
+    let (_, from_fixture) = audit(None, &[fixture("nft-ruleset.nft").to_str().unwrap()]);
+    let (_, text) = audit(None, &[s.path("ruleset.nft").to_str().unwrap()]);
+    let (_, json) = audit(None, &[s.path("ruleset.json").to_str().unwrap()]);
+    assert_eq!(forwards(&text), forwards(&from_fixture), "nft list ruleset");
+    assert_eq!(
+        forwards(&json),
+        forwards(&from_fixture),
+        "nft -j list ruleset"
+    );
+}
+
+#[test]
+fn the_site_names_its_cameras_and_a_clean_router_exits_zero() {
+    let s = Site::new();
+    s.init();
+    let (_, r) = audit(Some(&s), &[fixture("nvram-show.txt").to_str().unwrap()]);
+    assert_eq!(r["camera_exposures"][0]["camera"], "driveway");
+    assert!(
+        r["camera_exposures"][0]["why"][0]
+            .as_str()
+            .unwrap()
+            .contains("camera 'driveway' of the site")
+    );
+    let clean = s.path("clean");
+    fs::write(&clean, "config zone\n\toption name 'wan'\n\nconfig redirect\n\toption src 'wan'\n\toption src_dport '8443'\n\toption dest_ip '192.168.1.50'\n").unwrap();
+    let r = s.cmd().arg("audit").arg(&clean).ok();
+    assert!(r.stdout.contains("No camera is exposed"), "{}", r.stdout);
+    let table = s
+        .cmd()
+        .arg("audit")
+        .arg(fixture("openwrt-firewall"))
+        .fails(1);
+    assert!(
+        table
+            .stdout
+            .starts_with("CAMERAS EXPOSED TO THE INTERNET (5)"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("! CVE-2021-36260"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn a_file_in_no_known_format_is_a_clear_error() {
+    let s = Site::new();
+    fs::write(s.path("x"), "hello\nworld\n").unwrap();
+    let r = Cmd::new()
+        .args(["--dir", "/nonexistent", "audit"])
+        .arg(s.path("x"))
+        .fails(2);
+    assert!(
+        r.stderr
+            .contains("not an OpenWrt firewall config, iptables-save output, nft ruleset"),
+        "{}",
+        r.stderr
+    );
+    let r = Cmd::new()
+        .args(["--dir", "/nonexistent", "audit", "--format", "nft"])
+        .arg(s.path("x"))
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    fs::write(s.path("bad.json"), "{\"nftables\": [").unwrap();
+    let r = Cmd::new()
+        .args(["--dir", "/nonexistent", "audit"])
+        .arg(s.path("bad.json"))
+        .fails(2);
+    assert!(r.stderr.contains("not valid nft JSON"), "{}", r.stderr);
+    fs::write(s.path("broken"), "config redirect\n\toption name 'open\n").unwrap();
+    let r = Cmd::new()
+        .args(["--dir", "/nonexistent", "audit", "--format", "openwrt"])
+        .arg(s.path("broken"))
+        .fails(2);
+    assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+}
+
+#[test]
+fn from_exposed_to_closed_in_two_commands() {
+    let fw = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/openwrt/firewall"
+    );
+    let (code, _) = audit(None, &[fw]);
+    assert_eq!(code, 1, "the fixture exposes cameras");
+    // 1. A site whose cameras are the exposed hosts, with the ports they used.
+    let s = Site::new();
+    let r = s
+        .cmd()
+        .args([
+            "init",
+            "--platform",
+            "openwrt",
+            "--endpoint",
+            "vpn.example.net",
+            "--peer",
+            "phone",
+            "--import-forwards",
+            fw,
+        ])
+        .ok();
+    assert!(
+        r.stderr.contains("imported camera cam-108 192.168.1.108"),
+        "{}",
+        r.stderr
+    );
+    let cams: Vec<serde_json::Value> =
+        serde_json::from_str(&s.cmd().args(["camera", "list", "--json"]).ok().stdout).unwrap();
+    assert_eq!(
+        cams.len(),
+        1,
+        "only 192.168.1.108 receives camera protocols: {cams:?}"
+    );
+    let ports: Vec<&str> = cams[0]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["spec"].as_str().unwrap())
+        .collect();
+    assert_eq!(ports, ["554/tcp", "554/udp", "37777/tcp"]);
+    // 2. Apply (here: render the batch and run it with camvpn's UCI model).
+    let router = s.path("router");
+    fs::create_dir_all(&router).unwrap();
+    fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/openwrt/network"
+        ),
+        router.join("network"),
+    )
+    .unwrap();
+    fs::copy(fw, router.join("firewall")).unwrap();
+    s.cmd()
+        .args(["render", "--out"])
+        .arg(s.path("out"))
+        .arg("--uci-dir")
+        .arg(&router)
+        .ok();
+    let mut c = Configs::new(
+        ["network", "firewall"]
+            .map(|n| uci::parse(&fs::read_to_string(router.join(n)).unwrap(), n).unwrap()),
+    );
+    c.batch(&fs::read_to_string(s.path("out/camvpn.uci")).unwrap())
+        .unwrap();
+    fs::write(
+        router.join("firewall"),
+        uci::export(&c.packages["firewall"]),
+    )
+    .unwrap();
+    let (code, after) = audit(Some(&s), &[router.join("firewall").to_str().unwrap()]);
+    assert_eq!(code, 0, "still exposed: {after}");
+    assert_eq!(
+        rows(&after, "other_forwards"),
+        [
+            "tcp 8443 -> 192.168.1.50:443",
+            "udp 27015 -> 192.168.1.77:27015"
+        ]
+    );
+}

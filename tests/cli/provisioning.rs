@@ -1,0 +1,281 @@
+//! Provisioning: export, user templates, template overrides, bulk creation,
+//! completions and the man page.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use crate::common::{Cmd, Site, tool};
+
+/// Every key path of a JSON value (`peers.name`, `policy.v4.access.port`).
+fn keys(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(path.clone());
+                keys(v, &path, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for v in a {
+                keys(v, prefix, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_field_of_the_context_is_documented() {
+    let s = Site::new();
+    s.cmd()
+        .args([
+            "init",
+            "--platform",
+            "linux",
+            "--endpoint",
+            "h.example",
+            "--wan-if",
+            "e0",
+            "--lan-if",
+            "e1",
+            "--subnet6",
+            "fd66::/64",
+            "--dns",
+            "192.168.1.5",
+            "--camera",
+            "a=192.168.1.10:dahua",
+            "--peer",
+            "p",
+        ])
+        .ok();
+    s.cmd()
+        .args([
+            "peer",
+            "add",
+            "ft",
+            "--full-tunnel",
+            "--mtu",
+            "1400",
+            "--keepalive",
+            "25",
+        ])
+        .ok();
+    s.cmd()
+        .args([
+            "camera",
+            "set",
+            "a",
+            "--internet",
+            "on",
+            "--ip6",
+            "2001:db8::10",
+        ])
+        .ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&s.cmd().args(["export", "--secrets"]).ok().stdout).unwrap();
+    let mut all = BTreeSet::new();
+    keys(&v, "", &mut all);
+    let doc = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/template-context.md"
+    ))
+    .unwrap();
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|path| {
+            let last = path.rsplit('.').next().unwrap();
+            // A field is documented as `its.path` or, in a list's table, as `field`.
+            !doc.contains(&format!("`{path}`"))
+                && !doc.contains(&format!("`{last}`"))
+                && !doc.contains(&format!("….{last}`"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fields of the context not in docs/template-context.md: {missing:?}"
+    );
+}
+
+#[test]
+fn a_user_template_sees_the_context_and_fails_on_typos_with_the_line() {
+    let s = Site::new();
+    s.init();
+    let t = s.path("mail.j2");
+    fs::write(&t, "Hello {{ peer.name }},\n{% for c in cameras %}{{ c.name }} {{ c.rtsp_url }}\n{% endfor %}key {{ peer.private_key }}\n").unwrap();
+    let out = s.path("mail.txt");
+    s.cmd()
+        .arg("template")
+        .arg(&t)
+        .args(["--peer", "phone", "-o"])
+        .arg(&out)
+        .ok();
+    let text = fs::read_to_string(&out).unwrap();
+    let key = fs::read_to_string(s.dir().join("keys/peer-phone.key")).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "Hello phone,\ndriveway rtsp://192.168.1.108:554/cam/realmonitor?channel=1&subtype=0\nnvr rtsp://192.168.1.20:554/Streaming/Channels/101\nkey {}\n",
+            key.trim()
+        )
+    );
+    assert_eq!(
+        fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    fs::write(
+        &t,
+        "fine\n{% for c in cameras %}\n{{ c.nmae }}\n{% endfor %}\n",
+    )
+    .unwrap();
+    let r = s.cmd().arg("template").arg(&t).fails(2);
+    assert!(
+        r.stderr.contains(&t.display().to_string())
+            && r.stderr.contains("line 3")
+            && r.stderr.contains("nmae"),
+        "{}",
+        r.stderr
+    );
+    fs::write(&t, "{% for %}\n").unwrap();
+    let r = s.cmd().arg("template").arg(&t).fails(2);
+    assert!(r.stderr.contains("line 1"), "{}", r.stderr);
+    s.cmd()
+        .arg("template")
+        .arg(&t)
+        .args(["--peer", "ghost"])
+        .fails(2);
+}
+
+#[test]
+fn templates_dir_overrides_a_built_in_template_by_name() {
+    let s = Site::new();
+    s.init();
+    let dir = s.path("tpl");
+    fs::create_dir_all(dir.join("common")).unwrap();
+    fs::write(dir.join("common/peer.conf.j2"), "# phone config for {{ peer.name }}\n[Interface]\nPrivateKey = {{ peer.private_key }}\nAddress = {{ peer.addresses | join(\", \") }}\n").unwrap();
+    let out = s.path("out");
+    s.cmd()
+        .arg("--templates")
+        .arg(&dir)
+        .arg("render")
+        .arg("--out")
+        .arg(&out)
+        .ok();
+    assert!(
+        fs::read_to_string(out.join("peers/phone.conf"))
+            .unwrap()
+            .starts_with("# phone config for phone\n")
+    );
+    // Environment variable too, and peer show uses it.
+    let shown = s
+        .cmd()
+        .env("CAMVPN_TEMPLATES", &dir)
+        .args(["peer", "show", "phone", "--config"])
+        .ok();
+    assert!(shown.stdout.starts_with("# phone config for phone\n"));
+    // A misspelt override is an error, not silently ignored.
+    fs::write(dir.join("common/peer.cnf.j2"), "x").unwrap();
+    let r = s
+        .cmd()
+        .arg("--templates")
+        .arg(&dir)
+        .arg("render")
+        .arg("--out")
+        .arg(s.path("out2"))
+        .fails(2);
+    assert!(
+        r.stderr.contains("common/peer.cnf.j2") && r.stderr.contains("common/peer.conf.j2"),
+        "{}",
+        r.stderr
+    );
+    fs::remove_file(dir.join("common/peer.cnf.j2")).unwrap();
+    fs::write(dir.join("common/peer.conf.j2"), "ok\n{{ peer.oops }}\n").unwrap();
+    let r = s
+        .cmd()
+        .arg("--templates")
+        .arg(&dir)
+        .arg("render")
+        .arg("--out")
+        .arg(s.path("out3"))
+        .fails(2);
+    assert!(
+        r.stderr.contains("common/peer.conf.j2") && r.stderr.contains("line 2"),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.path("out3").exists());
+}
+
+#[test]
+fn bulk_add_with_count_and_prefix_in_one_process() {
+    let s = Site::new();
+    s.init();
+    let r = s
+        .cmd()
+        .args([
+            "peer",
+            "add",
+            "--count",
+            "60",
+            "--prefix",
+            "guest",
+            "--cameras",
+            "nvr",
+        ])
+        .ok();
+    assert_eq!(r.stdout.lines().count(), 60);
+    let peers: Vec<serde_json::Value> =
+        serde_json::from_str(&s.cmd().args(["peer", "list", "--json"]).ok().stdout).unwrap();
+    assert_eq!(peers.len(), 61);
+    assert_eq!(peers[60]["name"], "guest60");
+    assert_eq!(peers[60]["address"], "10.66.0.62");
+    let before = s.files();
+    let r = s
+        .cmd()
+        .args(["peer", "add", "--count", "2", "--prefix", "guest"])
+        .fails(2);
+    assert!(
+        r.stderr.contains("peer 'guest1' already exists"),
+        "{}",
+        r.stderr
+    );
+    s.cmd()
+        .args(["peer", "add", "x", "--count", "2", "--prefix", "y"])
+        .fails(2);
+    s.cmd().args(["peer", "add", "--count", "2"]).fails(2);
+    assert_eq!(before, s.files());
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let bash = Cmd::new().args(["completions", "bash"]).ok().stdout;
+    let f = tempfile::NamedTempFile::new().unwrap();
+    fs::write(f.path(), &bash).unwrap();
+    tool(Command::new("bash").arg("-n").arg(f.path()));
+    for sub in ["audit", "import-forwards", "apply", "--dry-run"] {
+        assert!(bash.contains(sub), "{sub} not in the completions");
+    }
+    for shell in ["zsh", "fish"] {
+        assert!(
+            !Cmd::new()
+                .args(["completions", shell])
+                .ok()
+                .stdout
+                .is_empty()
+        );
+    }
+    let man = Cmd::new().arg("man").ok().stdout;
+    assert!(man.contains(".TH camvpn 1"));
+    fs::write(f.path(), &man).unwrap();
+    let rendered = tool(Command::new("nroff").args(["-man"]).arg(f.path()));
+    assert!(
+        rendered.contains("camvpn") && rendered.contains("audit"),
+        "{rendered}"
+    );
+}
