@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::site::{Firewall, Platform, Site};
 use crate::store::{Batch, PUBLIC_FILE, SECRET_FILE, Secrets};
-use crate::targets::{self, Artifact, RenderOptions, Target};
+use crate::targets::{self, Artifact, PeerFiles, RenderOptions, Target};
 use crate::templates::Templates;
 
 /// What `apply` reports as it goes.
@@ -132,7 +132,7 @@ impl Host<'_> {
         }
         crate::store::make_dir(path.parent().unwrap_or(Path::new("/")), 0o700)?;
         let mut b = Batch::new();
-        b.write(path, bytes.to_vec(), mode);
+        b.write(path, bytes, mode)?;
         b.commit()
     }
 
@@ -274,7 +274,7 @@ pub fn apply(
             ));
         }
     }
-    let arts = targets::render(
+    let arts = targets::render_to_vec(
         site,
         secrets,
         Target(Platform::Linux),
@@ -283,6 +283,7 @@ pub fn apply(
             firewall: Some(opts.firewall),
             router: None,
             on_peer: None,
+            peer_files: PeerFiles::None,
         },
     )?;
     let previous = read_state(&opts.state_file)?;
@@ -395,7 +396,7 @@ fn apply_openwrt(
     report: &mut dyn FnMut(Event),
 ) -> Result<()> {
     let router = targets::read_router_config(&opts.uci_dir)?;
-    let arts = targets::render(
+    let arts = targets::render_to_vec(
         site,
         secrets,
         Target(Platform::Openwrt),
@@ -404,6 +405,7 @@ fn apply_openwrt(
             firewall: None,
             router: Some(router),
             on_peer: None,
+            peer_files: PeerFiles::None,
         },
     )?;
     let batch = &artifact(&arts, "camvpn.uci").bytes;

@@ -7,8 +7,9 @@
 //! rendering of a peer's QR carries the same symbol.
 
 use std::fmt;
+use std::fmt::Write as _;
 
-use qrcode::render::{svg, unicode::Dense1x2};
+use qrcode::render::unicode::Dense1x2;
 use qrcode::{EcLevel, QrCode};
 
 use crate::error::{Error, Result};
@@ -100,56 +101,86 @@ impl Qr {
         out
     }
 
+    /// Whether each module of the code (without quiet zone) is dark, row by row.
+    fn modules(&self) -> Vec<bool> {
+        self.code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect()
+    }
+
     /// An SVG image.
     pub fn svg(&self) -> String {
-        let mut s = self
-            .code
-            .render::<svg::Color<'_>>()
-            .quiet_zone(true)
-            .module_dimensions(PNG_SCALE, PNG_SCALE)
-            .build();
-        s.push('\n');
+        let mut s = String::from("<?xml version=\"1.0\" standalone=\"yes\"?>\n");
+        s.push_str(&self.svg_inline());
         s
     }
 
-    /// The SVG without its XML declaration, for inlining into HTML.
+    /// The SVG without its XML declaration, for inlining into HTML: one path
+    /// of horizontal runs in module units, scaled by the viewBox, which is a
+    /// fifth of the size of one square per module.
     pub fn svg_inline(&self) -> String {
-        let s = self.svg();
-        match s.find("<svg") {
-            Some(i) => s[i..].to_owned(),
-            None => s,
+        let w = self.width();
+        let side = w + 2 * QUIET_ZONE;
+        let px = side * PNG_SCALE as usize;
+        let dark = self.modules();
+        let mut path = String::with_capacity(w * w);
+        for y in 0..w {
+            let mut x = 0;
+            while x < w {
+                if dark[y * w + x] {
+                    let start = x;
+                    while x < w && dark[y * w + x] {
+                        x += 1;
+                    }
+                    let run = x - start;
+                    let _ = write!(
+                        path,
+                        "M{} {}h{run}v1h-{run}z",
+                        start + QUIET_ZONE,
+                        y + QUIET_ZONE
+                    );
+                } else {
+                    x += 1;
+                }
+            }
         }
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{px}\" height=\"{px}\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{path}\"/></svg>\n"
+        )
     }
 
     /// A 1-bit greyscale PNG image.
     pub fn png(&self) -> Vec<u8> {
-        let modules = self.width() + 2 * QUIET_ZONE;
+        let w = self.width();
         let scale = PNG_SCALE as usize;
-        let side = modules * scale;
+        let side = (w + 2 * QUIET_ZONE) * scale;
         let row_bytes = side.div_ceil(8);
-        let colors = self.code.to_colors();
-        let mut data = vec![0u8; row_bytes * side];
-        for y in 0..side {
-            let my = y / scale;
-            for x in 0..side {
-                let mx = x / scale;
-                let dark = my >= QUIET_ZONE
-                    && mx >= QUIET_ZONE
-                    && my < QUIET_ZONE + self.width()
-                    && mx < QUIET_ZONE + self.width()
-                    && colors[(my - QUIET_ZONE) * self.width() + (mx - QUIET_ZONE)]
-                        == qrcode::Color::Dark;
-                if !dark {
-                    // In greyscale, 1 is white.
-                    data[y * row_bytes + x / 8] |= 0x80 >> (x % 8);
+        let dark = self.modules();
+        // In greyscale 1 is white: start white, build each module row once
+        // and copy it into its pixel rows.
+        let mut data = vec![0xffu8; row_bytes * side];
+        let mut row = vec![0u8; row_bytes];
+        for my in 0..w {
+            row.fill(0xff);
+            for mx in (0..w).filter(|&mx| dark[my * w + mx]) {
+                let x0 = (mx + QUIET_ZONE) * scale;
+                for x in x0..x0 + scale {
+                    row[x / 8] &= !(0x80 >> (x % 8));
                 }
             }
+            let y0 = (my + QUIET_ZONE) * scale;
+            for y in y0..y0 + scale {
+                data[y * row_bytes..(y + 1) * row_bytes].copy_from_slice(&row);
+            }
         }
-        let mut out = Vec::with_capacity(data.len() / 4);
+        let mut out = Vec::with_capacity(data.len() / 8);
         let side32 = u32::try_from(side).expect("a QR code is small");
         let mut enc = png::Encoder::new(&mut out, side32, side32);
         enc.set_color(png::ColorType::Grayscale);
         enc.set_depth(png::BitDepth::One);
+        enc.set_compression(png::Compression::Fast);
         let mut w = enc.write_header().expect("writing to memory");
         w.write_image_data(&data).expect("writing to memory");
         w.finish().expect("writing to memory");

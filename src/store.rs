@@ -11,15 +11,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::keys::{PresharedKey, PrivateKey};
 use crate::name::PeerName;
+use crate::peer::Peer;
 use crate::site::Site;
 
 /// Mode of files holding secrets, and of the directories holding them.
@@ -29,18 +31,44 @@ pub const SECRET_DIR: u32 = 0o700;
 /// Mode of files that hold no secrets.
 pub const PUBLIC_FILE: u32 = 0o644;
 
-/// One file to write.
-struct Write_ {
-    path: PathBuf,
-    bytes: Zeroizing<Vec<u8>>,
-    mode: u32,
+/// A file written to a temp file next to its target, not yet renamed.
+/// Dropped without [`Batch::commit`], the temp file is removed.
+pub struct Staged {
+    tmp: tempfile::TempPath,
+    target: PathBuf,
+}
+
+/// Writes `bytes` to a temp file next to `path`, created with `mode` (a
+/// secret is never readable by others, not even for a moment). The file is
+/// closed at once, so thousands can be staged without running out of file
+/// descriptors.
+pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
+    let werr = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".camvpn-")
+        .permissions(Permissions::from_mode(mode))
+        .tempfile_in(parent(path))
+        .map_err(werr)?;
+    if tmp.as_file().metadata().map_err(werr)?.permissions().mode() & 0o777 != mode {
+        // The umask took bits away: set exactly the mode asked for.
+        tmp.as_file()
+            .set_permissions(Permissions::from_mode(mode))
+            .map_err(werr)?;
+    }
+    tmp.write_all(bytes).map_err(werr)?;
+    Ok(Staged {
+        tmp: tmp.into_temp_path(),
+        target: path.to_path_buf(),
+    })
 }
 
 /// A set of file writes and removals applied together.
 #[derive(Default)]
 pub struct Batch {
-    dirs: Vec<(PathBuf, u32)>,
-    writes: Vec<Write_>,
+    staged: Vec<Staged>,
     removes: Vec<PathBuf>,
 }
 
@@ -50,24 +78,27 @@ impl Batch {
         Self::default()
     }
 
-    /// Creates `dir` (and parents) with `mode` when the batch is committed.
-    pub fn dir(&mut self, dir: impl Into<PathBuf>, mode: u32) -> &mut Self {
-        self.dirs.push((dir.into(), mode));
-        self
+    /// Creates `dir` (and parents) with `mode` now, for the files to come.
+    pub fn dir(&mut self, dir: impl AsRef<Path>, mode: u32) -> Result<&mut Self> {
+        make_dir(dir.as_ref(), mode)?;
+        Ok(self)
     }
 
-    /// Writes `bytes` to `path` with `mode`.
+    /// Stages `bytes` for `path` with `mode`.
     pub fn write(
         &mut self,
-        path: impl Into<PathBuf>,
-        bytes: impl Into<Zeroizing<Vec<u8>>>,
+        path: impl AsRef<Path>,
+        bytes: impl AsRef<[u8]>,
         mode: u32,
-    ) -> &mut Self {
-        self.writes.push(Write_ {
-            path: path.into(),
-            bytes: bytes.into(),
-            mode,
-        });
+    ) -> Result<&mut Self> {
+        self.staged
+            .push(stage(path.as_ref(), bytes.as_ref(), mode)?);
+        Ok(self)
+    }
+
+    /// Adds files staged elsewhere (by other threads).
+    pub fn extend(&mut self, staged: impl IntoIterator<Item = Staged>) -> &mut Self {
+        self.staged.extend(staged);
         self
     }
 
@@ -79,53 +110,44 @@ impl Batch {
 
     /// The paths written, in order.
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.writes.iter().map(|w| w.path.as_path())
+        self.staged.iter().map(|s| s.target.as_path())
     }
 
-    /// Applies the batch.
+    /// Syncs each file system once, then renames every staged file over its
+    /// target in order, then removes what is to be removed.
     pub fn commit(self) -> Result<()> {
-        for (dir, mode) in &self.dirs {
-            make_dir(dir, *mode)?;
-        }
-        let mut staged = Vec::with_capacity(self.writes.len());
-        for w in &self.writes {
-            let dir = parent(&w.path);
-            let werr = |source| Error::Write {
-                path: w.path.clone(),
+        let dirs: BTreeSet<PathBuf> = self
+            .staged
+            .iter()
+            .map(|s| parent(&s.target).to_path_buf())
+            .collect();
+        let mut synced = BTreeSet::new();
+        for d in &dirs {
+            let f = File::open(d).map_err(|source| Error::Write {
+                path: d.clone(),
                 source,
-            };
-            // tempfile creates the file 0600: a secret is never readable by
-            // others, not even for a moment.
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".camvpn-")
-                .tempfile_in(dir)
-                .map_err(werr)?;
-            if w.mode != SECRET_FILE {
-                tmp.as_file()
-                    .set_permissions(Permissions::from_mode(w.mode))
-                    .map_err(werr)?;
-            }
-            tmp.write_all(&w.bytes).map_err(werr)?;
-            staged.push(tmp);
-        }
-        if let Some(first) = staged.first() {
-            rustix::fs::syncfs(first.as_file()).map_err(|e| Error::Write {
-                path: self.writes[0].path.clone(),
-                source: e.into(),
             })?;
+            let dev = f
+                .metadata()
+                .map_or(0, |m| std::os::unix::fs::MetadataExt::dev(&m));
+            if synced.insert(dev) {
+                rustix::fs::syncfs(&f).map_err(|e| Error::Write {
+                    path: d.clone(),
+                    source: e.into(),
+                })?;
+            }
         }
-        let mut dirs = BTreeSet::new();
-        for (tmp, w) in staged.into_iter().zip(&self.writes) {
-            tmp.persist(&w.path).map_err(|e| Error::Write {
-                path: w.path.clone(),
+        let mut touched = dirs;
+        for s in self.staged {
+            s.tmp.persist(&s.target).map_err(|e| Error::Write {
+                path: s.target.clone(),
                 source: e.error,
             })?;
-            dirs.insert(parent(&w.path).to_path_buf());
         }
         for path in &self.removes {
             match fs::remove_file(path) {
                 Ok(()) => {
-                    dirs.insert(parent(path).to_path_buf());
+                    touched.insert(parent(path).to_path_buf());
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(source) => {
@@ -137,7 +159,7 @@ impl Batch {
             }
         }
         // Make the renames themselves durable.
-        for dir in dirs {
+        for dir in touched {
             if let Ok(d) = File::open(&dir) {
                 let _ = d.sync_all();
             }
@@ -345,33 +367,22 @@ impl SiteDir {
                 reason: "it does not match server_public_key in site.toml".into(),
             });
         }
+        // Reading and checking a key is independent per peer; on a big
+        // site the curve operations add up, so they run on all cores.
+        let loaded: Vec<_> = site
+            .peers
+            .par_iter()
+            .map(|p| {
+                let mut warnings = Vec::new();
+                self.load_peer_secrets(p, &mut warnings)
+                    .map(|s| (p.name.to_string(), s, warnings))
+            })
+            .collect();
         let mut peers = BTreeMap::new();
-        for p in &site.peers {
-            let key_file = self.peer_key_file(&p.name);
-            let private = if p.own_key {
-                None
-            } else {
-                let k = PrivateKey::from_base64(
-                    &read_secret(&key_file, &mut warnings)?,
-                    &key_file.display().to_string(),
-                )?;
-                if k.public_key() != p.public_key {
-                    return Err(Error::Key {
-                        origin: key_file.display().to_string(),
-                        reason: format!(
-                            "it does not match the public key of peer '{}' in site.toml",
-                            p.name
-                        ),
-                    });
-                }
-                Some(k)
-            };
-            let psk_file = self.peer_psk_file(&p.name);
-            let psk = PresharedKey::from_base64(
-                &read_secret(&psk_file, &mut warnings)?,
-                &psk_file.display().to_string(),
-            )?;
-            peers.insert(p.name.to_string(), PeerSecrets { private, psk });
+        for peer in loaded {
+            let (name, secrets, peer_warnings) = peer?;
+            warnings.extend(peer_warnings);
+            peers.insert(name, secrets);
         }
         Ok(Secrets {
             server,
@@ -380,13 +391,39 @@ impl SiteDir {
         })
     }
 
+    /// The private key (unless the peer brought its own) and PSK of `p`,
+    /// checked against its public key in `site.toml`.
+    fn load_peer_secrets(&self, p: &Peer, warnings: &mut Vec<String>) -> Result<PeerSecrets> {
+        let private = if p.own_key {
+            None
+        } else {
+            let key_file = self.peer_key_file(&p.name);
+            let k = PrivateKey::from_base64(
+                &read_secret(&key_file, warnings)?,
+                &key_file.display().to_string(),
+            )?;
+            if k.public_key() != p.public_key {
+                return Err(Error::Key {
+                    origin: key_file.display().to_string(),
+                    reason: format!(
+                        "it does not match the public key of peer '{}' in site.toml",
+                        p.name
+                    ),
+                });
+            }
+            Some(k)
+        };
+        let psk_file = self.peer_psk_file(&p.name);
+        let psk = PresharedKey::from_base64(
+            &read_secret(&psk_file, warnings)?,
+            &psk_file.display().to_string(),
+        )?;
+        Ok(PeerSecrets { private, psk })
+    }
+
     /// Adds the writes that store `site` to `batch` (after any key files).
     pub fn stage_site(&self, batch: &mut Batch, site: &Site) -> Result<()> {
-        batch.write(
-            self.site_file(),
-            site_to_toml(site)?.into_bytes(),
-            PUBLIC_FILE,
-        );
+        batch.write(self.site_file(), site_to_toml(site)?, PUBLIC_FILE)?;
         Ok(())
     }
 
@@ -397,15 +434,16 @@ impl SiteDir {
         peer: &PeerName,
         private: Option<&PrivateKey>,
         psk: &PresharedKey,
-    ) {
+    ) -> Result<()> {
         if let Some(k) = private {
-            batch.write(self.peer_key_file(peer), line(&k.to_base64()), SECRET_FILE);
+            batch.write(self.peer_key_file(peer), line(&k.to_base64()), SECRET_FILE)?;
         }
         batch.write(
             self.peer_psk_file(peer),
             line(&psk.to_base64()),
             SECRET_FILE,
-        );
+        )?;
+        Ok(())
     }
 
     /// Adds the removal of a peer's key files to `batch`.
@@ -424,20 +462,22 @@ pub fn line(s: &str) -> Zeroizing<Vec<u8>> {
 }
 
 fn read_secret(path: &Path, warnings: &mut Vec<String>) -> Result<Zeroizing<String>> {
-    let text = Zeroizing::new(fs::read_to_string(path).map_err(|source| Error::Read {
+    let read_error = |source| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?);
-    if let Ok(meta) = fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
+    };
+    let mut file = File::open(path).map_err(read_error)?;
+    let mode = file.metadata().map_err(read_error)?.permissions().mode();
+    if mode & 0o077 != 0 {
         warnings.push(format!(
             "{} is readable by other users (mode {:o}); run: chmod 600 {}",
             path.display(),
-            meta.permissions().mode() & 0o777,
+            mode & 0o777,
             path.display()
         ));
     }
+    let mut text = Zeroizing::new(String::with_capacity(64));
+    file.read_to_string(&mut text).map_err(read_error)?;
     Ok(text)
 }
 
@@ -512,8 +552,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut b = Batch::new();
         b.dir(dir.path().join("k"), SECRET_DIR)
-            .write(dir.path().join("k/secret"), b"s".to_vec(), SECRET_FILE)
-            .write(dir.path().join("public"), b"p".to_vec(), PUBLIC_FILE);
+            .unwrap()
+            .write(dir.path().join("k/secret"), b"s", SECRET_FILE)
+            .unwrap()
+            .write(dir.path().join("public"), b"p", PUBLIC_FILE)
+            .unwrap();
         b.commit().unwrap();
         let mode = |p: &str| {
             fs::metadata(dir.path().join(p))
@@ -537,10 +580,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("a"), "old").unwrap();
         let mut b = Batch::new();
-        b.write(dir.path().join("a"), b"new".to_vec(), PUBLIC_FILE)
-            .write(dir.path().join("missing-dir/b"), b"x".to_vec(), PUBLIC_FILE);
-        assert!(b.commit().is_err());
+        b.write(dir.path().join("a"), b"new", PUBLIC_FILE).unwrap();
+        // Staging the second file fails; the batch is dropped uncommitted.
+        assert!(
+            b.write(dir.path().join("missing-dir/b"), b"x", PUBLIC_FILE)
+                .is_err()
+        );
+        drop(b);
         assert_eq!(fs::read_to_string(dir.path().join("a")).unwrap(), "old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "a temp file was left"
+        );
     }
 }

@@ -497,6 +497,9 @@ pub struct RenderArgs {
     /// Only this firewall backend (linux renders both by default)
     #[arg(long, value_enum)]
     pub firewall: Option<FirewallArg>,
+    /// Only the peers' configs: no QR codes, no onboarding pages
+    #[arg(long)]
+    pub no_qr: bool,
     /// The router's current UCI configs (network, firewall), for --target
     /// openwrt: camvpn deletes the port forwards to cameras it finds there
     #[arg(long, default_value = "/etc/config", value_name = "DIR")]

@@ -71,16 +71,17 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
         import_cameras(&mut site, path, a.import_format.format(), out)?;
     }
     site.validate().map_err(Error::from)?;
+    let mut admission = site.admission();
     let mut new_peers = Vec::new();
     for name in a.peers {
-        site.check_new_peer_name(&name)?;
-        let (address, address6) = site.free_addresses()?;
         let key = PrivateKey::generate();
+        let public_key = key.public_key();
+        let (address, address6) = admission.admit(&name, public_key)?;
         site.peers.push(Peer {
             name: name.clone(),
             address,
             address6,
-            public_key: key.public_key(),
+            public_key,
             own_key: false,
             cameras: Access::All,
             only: None,
@@ -105,14 +106,14 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
         return Err(exists(dir).into());
     }
     let mut batch = Batch::new();
-    batch.dir(dir.keys_dir(), SECRET_DIR);
+    batch.dir(dir.keys_dir(), SECRET_DIR)?;
     batch.write(
         dir.server_key_file(),
         line(&server.to_base64()),
         SECRET_FILE,
-    );
+    )?;
     for p in &new_peers {
-        dir.stage_peer_keys(&mut batch, &p.name, p.private.as_ref(), &p.psk);
+        dir.stage_peer_keys(&mut batch, &p.name, p.private.as_ref(), &p.psk)?;
     }
     dir.stage_site(&mut batch, &site)?;
     if a.force {

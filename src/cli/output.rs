@@ -56,6 +56,11 @@ impl Out {
         bar
     }
 
+    /// Whether --quiet was given.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Whether --verbose was given.
     pub fn verbose(&self) -> bool {
         self.verbose

@@ -121,10 +121,10 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
         None => Access::All,
     };
     let bar = out.progress(names.len() as u64, "adding peers");
+    let mut admission = site.admission();
     let mut new_peers = Vec::with_capacity(names.len());
     for name in names {
-        site.check_new_peer_name(&name)?;
-        let (address, address6) = site.free_addresses()?;
+        admission.check_name(&name)?;
         let (public_key, private) = match a.public_key {
             Some(k) => (k, None),
             None => {
@@ -132,14 +132,7 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
                 (k.public_key(), Some(k))
             }
         };
-        if site.peers.iter().any(|p| p.public_key == public_key)
-            || public_key == site.server_public_key
-        {
-            return Err(Error::Conflict(format!(
-                "the public key given for '{name}' already belongs to this site"
-            ))
-            .into());
-        }
+        let (address, address6) = admission.admit(&name, public_key)?;
         site.peers.push(Peer {
             name: name.clone(),
             address,
@@ -163,7 +156,7 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
     site.validate().map_err(Error::from)?;
     let mut batch = Batch::new();
     for p in &new_peers {
-        dir.stage_peer_keys(&mut batch, &p.name, p.private.as_ref(), &p.psk);
+        dir.stage_peer_keys(&mut batch, &p.name, p.private.as_ref(), &p.psk)?;
     }
     dir.stage_site(&mut batch, &site)?;
     batch.commit()?;
@@ -193,8 +186,9 @@ pub fn print_added(
         let rows: Vec<Summary<'_>> = added.iter().map(|p| Summary::new(p)).collect();
         return out.print_json(&rows);
     }
+    // The confirmation lines are for people; --quiet drops them.
     let mut stdout = std::io::stdout().lock();
-    for p in &added {
+    for p in added.iter().filter(|_| !out.quiet()) {
         writeln!(
             stdout,
             "added peer {} {} (cameras: {})",
@@ -320,7 +314,7 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
 
 fn write_secret_file(path: &Path, bytes: Vec<u8>) -> Result<()> {
     let mut b = Batch::new();
-    b.write(path, bytes, SECRET_FILE);
+    b.write(path, bytes, SECRET_FILE)?;
     b.commit()
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())

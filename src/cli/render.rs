@@ -2,17 +2,73 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Result;
-use camvpn::store::{Batch, SECRET_DIR, SiteDir};
-use camvpn::targets::{self, RenderOptions, Target};
+use camvpn::store::{self, Batch, SECRET_DIR, SiteDir, Staged};
+use camvpn::targets::{self, Artifact, PeerFiles, RenderOptions, Sink, Target};
 
 use super::args::RenderArgs;
 use super::{Out, Outcome, load_secrets};
 
 /// Files camvpn writes into `peers/`; others there are left alone.
 const PEER_FILE_EXTENSIONS: &[&str] = &["conf", "png", "svg", "html"];
+
+/// Stages every artifact into a temp file in the output directory as it is
+/// rendered, so that a thousand QR codes never sit in memory at once.
+/// Directories are made when the first file needs them, and removed again
+/// (when empty) if the render fails: a failed render changes nothing.
+struct StageSink<'a> {
+    out: &'a Path,
+    staged: Mutex<Vec<Staged>>,
+    created: Mutex<Vec<PathBuf>>,
+    verbose: bool,
+}
+
+impl StageSink<'_> {
+    fn ensure_dir(&self, dir: &Path) -> camvpn::Result<()> {
+        let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut missing = Vec::new();
+        let mut d = Some(dir);
+        while let Some(x) = d.filter(|x| !x.as_os_str().is_empty() && !x.exists()) {
+            missing.push(x.to_path_buf());
+            d = x.parent();
+        }
+        for m in missing.into_iter().rev() {
+            // peers/ holds private keys; the top directory only 0600 files.
+            let mode = if m == self.out { 0o755 } else { SECRET_DIR };
+            store::make_dir(&m, mode)?;
+            created.push(m);
+        }
+        Ok(())
+    }
+
+    fn cleanup(&self) {
+        let created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+        for d in created.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
+impl Sink for StageSink<'_> {
+    fn put(&self, a: Artifact) -> camvpn::Result<()> {
+        let path = self.out.join(&a.path);
+        if let Some(parent) = path.parent() {
+            self.ensure_dir(parent)?;
+        }
+        if self.verbose {
+            eprintln!("writing {}", path.display());
+        }
+        let staged = store::stage(&path, &a.bytes, a.mode)?;
+        self.staged
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(staged);
+        Ok(())
+    }
+}
 
 pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
     let templates = out.templates()?;
@@ -30,38 +86,46 @@ pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
     let options = RenderOptions {
         firewall: a.firewall.map(Into::into),
         router,
-        on_peer: Some(std::sync::Arc::new(move || tick.inc(1))),
+        on_peer: Some(Arc::new(move || tick.inc(1))),
+        peer_files: if a.no_qr {
+            PeerFiles::ConfigOnly
+        } else {
+            PeerFiles::All
+        },
     };
-    let artifacts = targets::render(&site, &secrets, target, &templates, &options)?;
+    let sink = StageSink {
+        out: &a.out,
+        staged: Mutex::default(),
+        created: Mutex::default(),
+        verbose: out.verbose(),
+    };
+    let rendered = targets::render(&site, &secrets, target, &templates, &options, &sink);
     bar.finish_and_clear();
-
+    let staged = std::mem::take(&mut *sink.staged.lock().unwrap_or_else(PoisonError::into_inner));
+    if let Err(e) = rendered {
+        // Dropping the staged files removes them; then the directories.
+        drop(staged);
+        sink.cleanup();
+        return Err(e.into());
+    }
     let mut batch = Batch::new();
-    let mut dirs: Vec<PathBuf> = vec![a.out.clone()];
-    for art in &artifacts {
-        if let Some(parent) = art.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            dirs.push(a.out.join(parent));
-        }
-    }
-    dirs.dedup();
-    for d in dirs {
-        // peers/ holds private keys; the top directory only holds secrets in 0600 files.
-        let mode = if d == a.out { 0o755 } else { SECRET_DIR };
-        batch.dir(d, mode);
-    }
-    let written: HashSet<PathBuf> = artifacts.iter().map(|art| a.out.join(&art.path)).collect();
-    for art in artifacts {
-        out.detail(format!("writing {}", a.out.join(&art.path).display()));
-        batch.write(a.out.join(&art.path), art.bytes, art.mode);
-    }
-    // A removed peer's config and QR code must not linger next to the live ones.
+    batch.extend(staged);
+    let written: HashSet<PathBuf> = batch.paths().map(Path::to_path_buf).collect();
+    // A removed peer's config and QR code must not linger next to the live
+    // ones; with --no-qr the images and pages of live peers stay.
     if let Ok(entries) = fs::read_dir(a.out.join("peers")) {
+        let live: HashSet<String> = site.peers.iter().map(|p| p.name.to_string()).collect();
         for e in entries.flatten() {
             let path = e.path();
             let ours = path
                 .extension()
                 .and_then(|x| x.to_str())
                 .is_some_and(|x| PEER_FILE_EXTENSIONS.contains(&x));
-            if ours && !written.contains(&path) {
+            let stem = path
+                .file_stem()
+                .and_then(|x| x.to_str())
+                .unwrap_or_default();
+            if ours && !written.contains(&path) && !(live.contains(stem) || stem == "index") {
                 out.note(format!(
                     "removing {} (no such peer any more)",
                     path.display()

@@ -35,7 +35,7 @@ pub fn run(dir: &SiteDir, a: &TemplateArgs, out: &Out) -> Result<Outcome> {
         Some(path) => {
             // The context holds keys: whatever a template makes may too.
             let mut b = Batch::new();
-            b.write(path, text.into_bytes(), SECRET_FILE);
+            b.write(path, text, SECRET_FILE)?;
             b.commit()
                 .with_context(|| format!("writing {}", path.display()))?;
         }

@@ -11,6 +11,7 @@ mod peers;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 
 use minijinja::value::{Serde, Value};
 use zeroize::Zeroizing;
@@ -62,6 +63,18 @@ impl fmt::Display for Target {
     }
 }
 
+/// Which files of each peer to render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PeerFiles {
+    /// Config, QR code as PNG and SVG, onboarding page, and the index.
+    #[default]
+    All,
+    /// Only the config.
+    ConfigOnly,
+    /// None (apply needs only the router's files).
+    None,
+}
+
 /// Called once per peer rendered (for progress bars).
 pub type OnPeer = std::sync::Arc<dyn Fn() + Send + Sync>;
 
@@ -74,6 +87,8 @@ pub struct RenderOptions {
     pub router: Option<crate::uci::Configs>,
     /// Called after each peer's files are rendered.
     pub on_peer: Option<OnPeer>,
+    /// Which files of each peer to render.
+    pub peer_files: PeerFiles,
 }
 
 impl fmt::Debug for RenderOptions {
@@ -81,6 +96,7 @@ impl fmt::Debug for RenderOptions {
         f.debug_struct("RenderOptions")
             .field("firewall", &self.firewall)
             .field("router", &self.router.is_some())
+            .field("peer_files", &self.peer_files)
             .finish_non_exhaustive()
     }
 }
@@ -99,21 +115,64 @@ pub struct Input<'a> {
     pub options: &'a RenderOptions,
 }
 
-/// Renders every artifact of `target`.
+/// Where rendered files go, as soon as they are rendered (from several
+/// threads: peers render in parallel).
+pub trait Sink: Sync {
+    /// Takes one artifact.
+    fn put(&self, artifact: Artifact) -> Result<()>;
+}
+
+/// A sink that keeps the artifacts in memory.
+#[derive(Default)]
+pub struct Collect(Mutex<Vec<Artifact>>);
+
+impl Sink for Collect {
+    fn put(&self, artifact: Artifact) -> Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(artifact);
+        Ok(())
+    }
+}
+
+impl Collect {
+    /// The artifacts, in the order they came.
+    pub fn into_vec(self) -> Vec<Artifact> {
+        self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Renders every artifact of `target` into `sink`.
 pub fn render(
     site: &Site,
     secrets: &Secrets,
     target: Target,
     templates: &Templates,
     options: &RenderOptions,
-) -> Result<Vec<Artifact>> {
+    sink: &dyn Sink,
+) -> Result<()> {
     render_context(
         site,
         Context::new(site, Some(secrets)),
         target,
         templates,
         options,
+        sink,
     )
+}
+
+/// Renders every artifact of `target`, in memory.
+pub fn render_to_vec(
+    site: &Site,
+    secrets: &Secrets,
+    target: Target,
+    templates: &Templates,
+    options: &RenderOptions,
+) -> Result<Vec<Artifact>> {
+    let sink = Collect::default();
+    render(site, secrets, target, templates, options, &sink)?;
+    Ok(sink.into_vec())
 }
 
 /// Renders from a context that was built (and possibly changed) by the
@@ -124,7 +183,8 @@ pub fn render_context(
     target: Target,
     templates: &Templates,
     options: &RenderOptions,
-) -> Result<Vec<Artifact>> {
+    sink: &dyn Sink,
+) -> Result<()> {
     let value = Value::from(Serde(&ctx));
     let input = Input {
         site,
@@ -133,11 +193,13 @@ pub fn render_context(
         templates,
         options,
     };
-    let mut out = match target.0 {
+    let router = match target.0 {
         Platform::Linux => linux::render(&input)?,
         Platform::Openwrt => openwrt::render(&input)?,
         Platform::Ddwrt => ddwrt::render(&input)?,
     };
-    out.extend(peers::render(&input)?);
-    Ok(out)
+    for a in router {
+        sink.put(a)?;
+    }
+    peers::render(&input, sink)
 }

@@ -9,12 +9,13 @@
 
 use minijinja::context;
 use minijinja::value::{Serde, Value};
+use rayon::prelude::*;
 
 use crate::context::PeerCtx;
 use crate::error::{Error, Result};
 use crate::qr::Qr;
 use crate::store::SECRET_FILE;
-use crate::targets::{Artifact, Input};
+use crate::targets::{Artifact, Input, PeerFiles, Sink};
 use crate::templates::{ONBOARDING, ONBOARDING_INDEX, PEER_CONF, Templates};
 
 /// The wg-quick config of `peer`, as the phone imports it.
@@ -36,37 +37,40 @@ pub fn peer_qr(peer: &PeerCtx, config: &str) -> Result<Qr> {
     Qr::new(config)
 }
 
-/// The files of one peer: its config, QR code as PNG and SVG, and its
-/// onboarding page.
-fn render_peer(input: &Input<'_>, peer: &PeerCtx) -> Result<Vec<Artifact>> {
+/// The files of one peer: its config, and with `PeerFiles::All` its QR code
+/// as PNG and SVG and its onboarding page.
+fn render_peer(input: &Input<'_>, peer: &PeerCtx, files: PeerFiles) -> Result<Vec<Artifact>> {
     let config = peer_config(input.templates, &input.value, peer)?;
     let mut out = Vec::with_capacity(4);
-    let qr_svg = if peer.private_key.is_some() {
-        let qr = peer_qr(peer, &config)?;
+    if files == PeerFiles::All {
+        let qr_svg = if peer.private_key.is_some() {
+            let qr = peer_qr(peer, &config)?;
+            out.push(Artifact::new(
+                format!("peers/{}.png", peer.name),
+                qr.png(),
+                SECRET_FILE,
+            ));
+            let svg = qr.svg_inline();
+            out.push(Artifact::new(
+                format!("peers/{}.svg", peer.name),
+                format!("<?xml version=\"1.0\" standalone=\"yes\"?>\n{svg}"),
+                SECRET_FILE,
+            ));
+            Some(svg)
+        } else {
+            None
+        };
+        let page = context! {
+            peer => Value::from(Serde(peer)),
+            page => context! { qr_svg => qr_svg },
+            ..input.value.clone()
+        };
         out.push(Artifact::new(
-            format!("peers/{}.png", peer.name),
-            qr.png(),
+            format!("peers/{}.html", peer.name),
+            input.templates.render(ONBOARDING, &page)?,
             SECRET_FILE,
         ));
-        out.push(Artifact::new(
-            format!("peers/{}.svg", peer.name),
-            qr.svg(),
-            SECRET_FILE,
-        ));
-        Some(qr.svg_inline())
-    } else {
-        None
-    };
-    let page = context! {
-        peer => Value::from(Serde(peer)),
-        page => context! { qr_svg => qr_svg },
-        ..input.value.clone()
-    };
-    out.push(Artifact::new(
-        format!("peers/{}.html", peer.name),
-        input.templates.render(ONBOARDING, &page)?,
-        SECRET_FILE,
-    ));
+    }
     out.push(Artifact::new(
         format!("peers/{}.conf", peer.name),
         config,
@@ -75,26 +79,33 @@ fn render_peer(input: &Input<'_>, peer: &PeerCtx) -> Result<Vec<Artifact>> {
     Ok(out)
 }
 
-/// `peers/NAME.conf`, `.png`, `.svg` and `.html` for every peer, and
-/// `peers/index.html`.
-pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
-    let mut out = Vec::with_capacity(input.ctx.peers.len() * 4 + 1);
-    for peer in &input.ctx.peers {
-        out.extend(render_peer(input, peer)?);
+/// Every peer's files, rendered on all cores (keys, QR codes and pages are
+/// independent per peer), then `peers/index.html`.
+pub fn render(input: &Input<'_>, sink: &dyn Sink) -> Result<()> {
+    let files = input.options.peer_files;
+    if files == PeerFiles::None {
+        return Ok(());
+    }
+    let peers = &input.ctx.peers;
+    peers.par_iter().try_for_each(|peer| {
+        for artifact in render_peer(input, peer, files)? {
+            sink.put(artifact)?;
+        }
         if let Some(tick) = &input.options.on_peer {
             tick();
         }
+        Ok::<_, Error>(())
+    })?;
+    if files == PeerFiles::All {
+        let pages: Vec<Value> = peers
+            .iter()
+            .map(|p| context! { name => &p.name, file => format!("{}.html", p.name), access => &p.access })
+            .collect();
+        let index = input.templates.render(
+            ONBOARDING_INDEX,
+            &context! { pages => pages, ..input.value.clone() },
+        )?;
+        sink.put(Artifact::new("peers/index.html", index, SECRET_FILE))?;
     }
-    let pages: Vec<Value> = input
-        .ctx
-        .peers
-        .iter()
-        .map(|p| context! { name => &p.name, file => format!("{}.html", p.name), access => &p.access })
-        .collect();
-    let index = input.templates.render(
-        ONBOARDING_INDEX,
-        &context! { pages => pages, ..input.value.clone() },
-    )?;
-    out.push(Artifact::new("peers/index.html", index, SECRET_FILE));
-    Ok(out)
+    Ok(())
 }

@@ -248,14 +248,21 @@ fn a_hostile_description_cannot_break_out_of_its_quotes() {
         pwned.display()
     );
     ctx.peers[0].name.clone_from(&hostile);
-    let arts = targets::render_context(
+    let sink = targets::Collect::default();
+    let only_router = RenderOptions {
+        peer_files: targets::PeerFiles::None,
+        ..RenderOptions::default()
+    };
+    targets::render_context(
         &site,
         ctx,
         Target(camvpn::site::Platform::Ddwrt),
         &Templates::new(None).unwrap(),
-        &RenderOptions::default(),
+        &only_router,
+        &sink,
     )
     .unwrap();
+    let arts = sink.into_vec();
     let script = s.path("hostile.sh");
     fs::write(
         &script,

@@ -250,6 +250,13 @@ fn bulk_add_with_count_and_prefix_in_one_process() {
         .fails(2);
     s.cmd().args(["peer", "add", "--count", "2"]).fails(2);
     assert_eq!(before, s.files());
+    // --quiet keeps a provisioning script's output clean.
+    let r = s
+        .cmd()
+        .args(["--quiet", "peer", "add", "--count", "3", "--prefix", "q"])
+        .ok();
+    assert_eq!(r.stdout, "");
+    assert!(s.dir().join("keys/peer-q3.key").exists());
 }
 
 #[test]
