@@ -14,6 +14,7 @@ use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use zeroize::Zeroizing;
@@ -52,8 +53,13 @@ pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(parent(path))
         .map_err(werr)?;
-    if tmp.as_file().metadata().map_err(werr)?.permissions().mode() & 0o777 != mode {
-        // The umask took bits away: set exactly the mode asked for.
+    // The umask may have taken bits away: then set exactly the mode asked
+    // for. Knowing the umask saves a stat per file on bulk writes.
+    let stripped = match umask() {
+        Some(umask) => umask & mode != 0,
+        None => tmp.as_file().metadata().map_err(werr)?.permissions().mode() & 0o777 != mode,
+    };
+    if stripped {
         tmp.as_file()
             .set_permissions(Permissions::from_mode(mode))
             .map_err(werr)?;
@@ -62,6 +68,17 @@ pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
     Ok(Staged {
         tmp: tmp.into_temp_path(),
         target: path.to_path_buf(),
+    })
+}
+
+/// The umask of this process, read once (from `/proc`, Linux 4.7 and
+/// later: reading it with umask(2) would change it for other threads).
+fn umask() -> Option<u32> {
+    static UMASK: OnceLock<Option<u32>> = OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let status = fs::read_to_string("/proc/self/status").ok()?;
+        let value = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+        u32::from_str_radix(value.trim(), 8).ok()
     })
 }
 
@@ -466,7 +483,7 @@ fn read_secret(path: &Path, warnings: &mut Vec<String>) -> Result<Zeroizing<Stri
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(read_error)?;
+    let file = File::open(path).map_err(read_error)?;
     let mode = file.metadata().map_err(read_error)?.permissions().mode();
     if mode & 0o077 != 0 {
         warnings.push(format!(
@@ -476,8 +493,12 @@ fn read_secret(path: &Path, warnings: &mut Vec<String>) -> Result<Zeroizing<Stri
             path.display()
         ));
     }
+    // A key is 44 characters; reading through `take` skips the size probe
+    // (stat and seek) that reading a whole file does, and bounds the read.
     let mut text = Zeroizing::new(String::with_capacity(64));
-    file.read_to_string(&mut text).map_err(read_error)?;
+    file.take(4096)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
     Ok(text)
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use camvpn::context::{Context, PeerCtx};
 use camvpn::error::Error;
-use camvpn::keys::{PresharedKey, PrivateKey};
+use camvpn::keys::{PresharedKey, PrivateKey, PublicKey};
 use camvpn::name::PeerName;
 use camvpn::peer::{Access, Peer};
 use camvpn::qr::Qr;
@@ -15,6 +15,7 @@ use camvpn::site::Site;
 use camvpn::store::{Batch, SECRET_FILE, SiteDir};
 use camvpn::targets::{peer_config, peer_qr};
 use minijinja::value::{Serde, Value};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::args::{PeerAddArgs, PeerCmd, PeerSetArgs, PeerShowArgs, QrArg};
@@ -122,16 +123,22 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
     };
     let bar = out.progress(names.len() as u64, "adding peers");
     let mut admission = site.admission();
-    let mut new_peers = Vec::with_capacity(names.len());
-    for name in names {
-        admission.check_name(&name)?;
-        let (public_key, private) = match a.public_key {
-            Some(k) => (k, None),
-            None => {
+    for name in &names {
+        admission.check_name(name)?;
+    }
+    // Deriving public keys is the costly part of a bulk add: on all cores.
+    let keys: Vec<(PublicKey, Option<PrivateKey>)> = match a.public_key {
+        Some(k) => vec![(k, None)],
+        None => names
+            .par_iter()
+            .map(|_| {
                 let k = PrivateKey::generate();
                 (k.public_key(), Some(k))
-            }
-        };
+            })
+            .collect(),
+    };
+    let mut new_peers = Vec::with_capacity(names.len());
+    for (name, (public_key, private)) in names.into_iter().zip(keys) {
         let (address, address6) = admission.admit(&name, public_key)?;
         site.peers.push(Peer {
             name: name.clone(),

@@ -73,3 +73,57 @@ fn keys_differ_between_peers_and_psks_are_32_bytes() {
     }
     assert_eq!(seen.len(), 7);
 }
+
+/// camvpn under `umask`, in `site`: `init` with a peer, then `render`.
+fn init_and_render_under_umask(umask: &str, site: &Site) {
+    for args in [
+        &[
+            "init",
+            "--platform",
+            "linux",
+            "--endpoint",
+            "vpn.example.net",
+            "--wan-if",
+            "eth0",
+            "--lan-if",
+            "br0",
+            "--peer",
+            "phone",
+        ][..],
+        &["render", "--out"],
+    ] {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(crate::common::BIN)
+            .arg("--dir")
+            .arg(site.dir())
+            .args(args)
+            .args(args.contains(&"render").then(|| site.path("out")))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?} under umask {umask}");
+    }
+}
+
+#[test]
+fn file_modes_do_not_depend_on_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: std::path::PathBuf| fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+    for umask in ["000", "077", "027"] {
+        let s = Site::new();
+        init_and_render_under_umask(umask, &s);
+        assert_eq!(mode(s.dir().join("site.toml")), 0o644, "umask {umask}");
+        for key in [
+            "keys/server.key",
+            "keys/peer-phone.key",
+            "keys/peer-phone.psk",
+        ] {
+            assert_eq!(mode(s.dir().join(key)), 0o600, "{key}, umask {umask}");
+        }
+        assert_eq!(mode(s.path("out/peers/phone.conf")), 0o600, "umask {umask}");
+        assert_eq!(mode(s.path("out/peers/phone.png")), 0o600, "umask {umask}");
+    }
+}
