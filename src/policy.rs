@@ -21,12 +21,18 @@
 //! Everything is in sets (addresses, tuples), so backends that support sets
 //! keep a constant number of rules however many peers and cameras there are.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::net::IpAddr;
+use std::ops::Deref;
+use std::sync::Arc;
 
-use serde::Serialize;
+use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, Value};
+use serde::{Serialize, Serializer};
 
 use crate::port::PortSpec;
 use crate::site::Site;
+use crate::vendor::Vendor;
 
 /// Log prefixes of dropped packets (at most 29 characters, iptables' limit).
 pub mod prefix {
@@ -42,11 +48,11 @@ pub mod prefix {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Grant {
     /// Peer name.
-    pub peer: String,
+    pub peer: Arc<str>,
     /// Peer tunnel address.
     pub peer_ip: IpAddr,
     /// Camera name.
-    pub camera: String,
+    pub camera: Arc<str>,
     /// Camera address.
     pub camera_ip: IpAddr,
     /// Port number.
@@ -60,11 +66,11 @@ pub struct Grant {
 #[derive(Debug, Clone, Serialize)]
 pub struct GrantGroup {
     /// Peer name.
-    pub peer: String,
+    pub peer: Arc<str>,
     /// Peer tunnel address.
     pub peer_ip: IpAddr,
     /// Camera name.
-    pub camera: String,
+    pub camera: Arc<str>,
     /// Camera address.
     pub camera_ip: IpAddr,
     /// tcp or udp.
@@ -82,17 +88,79 @@ pub struct Viewer {
     pub peer_ip: IpAddr,
 }
 
+/// A long list of the policy (tuples grow with peers × cameras), shared
+/// with templates without a copy: serialized for minijinja it becomes a
+/// sequence whose items are converted as a template reads them, so a list
+/// a template does not use costs nothing and one it loops over is never
+/// held twice. Other serializers (JSON) see a plain list.
+#[derive(Debug)]
+pub struct List<T>(Arc<Vec<T>>);
+
+impl<T> Clone for List<T> {
+    fn clone(&self) -> Self {
+        List(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Arc::default())
+    }
+}
+
+impl<T> From<Vec<T>> for List<T> {
+    fn from(items: Vec<T>) -> Self {
+        List(Arc::new(items))
+    }
+}
+
+impl<T> Deref for List<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T: Serialize + fmt::Debug + Send + Sync + 'static> Serialize for List<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if minijinja::value::serializing_for_value() {
+            Value::from_object(LazySeq(Arc::clone(&self.0))).serialize(serializer)
+        } else {
+            self.0.serialize(serializer)
+        }
+    }
+}
+
+/// The template side of a [`List`].
+#[derive(Debug)]
+struct LazySeq<T>(Arc<Vec<T>>);
+
+impl<T: Serialize + fmt::Debug + Send + Sync + 'static> Object for LazySeq<T> {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let item = self.0.get(key.as_usize()?)?;
+        Some(Value::from(Serde(item)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
 /// Addresses and tuples of one IP family.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Family {
     /// Camera addresses.
     pub cameras: Vec<IpAddr>,
     /// Allowed tunnel → camera tuples.
-    pub access: Vec<Grant>,
+    pub access: List<Grant>,
     /// The same, grouped by (peer, camera, protocol).
-    pub access_groups: Vec<GrantGroup>,
+    pub access_groups: List<GrantGroup>,
     /// Camera → peer pairs.
-    pub viewers: Vec<Viewer>,
+    pub viewers: List<Viewer>,
     /// Cameras that may reach the internet.
     pub internet: Vec<IpAddr>,
     /// Full-tunnel peers.
@@ -150,9 +218,9 @@ fn group(access: &[Grant]) -> Vec<GrantGroup> {
             }
             _ => {
                 out.push(GrantGroup {
-                    peer: g.peer.clone(),
+                    peer: Arc::clone(&g.peer),
                     peer_ip: g.peer_ip,
-                    camera: g.camera.clone(),
+                    camera: Arc::clone(&g.camera),
                     camera_ip: g.camera_ip,
                     proto: g.proto,
                     ports: g.port.to_string(),
@@ -162,6 +230,13 @@ fn group(access: &[Grant]) -> Vec<GrantGroup> {
         }
     }
     out
+}
+
+/// A camera as every (peer, camera) pair sees it.
+struct Cam {
+    name: Arc<str>,
+    vendor: Option<&'static Vendor>,
+    ports: Vec<PortSpec>,
 }
 
 impl Policy {
@@ -177,23 +252,42 @@ impl Policy {
                 v6.internet.extend(c.ip6.map(IpAddr::V6));
             }
         }
+        // What every pair needs of a camera, worked out once per camera.
+        let cams: HashMap<&str, Cam> = site
+            .cameras
+            .iter()
+            .map(|c| {
+                let mut ports = c.ports();
+                // TCP ports together and UDP ports together, so that
+                // iptables needs one multiport rule per protocol.
+                ports.sort_by_key(|p| p.proto);
+                let cam = Cam {
+                    name: Arc::from(c.name.as_str()),
+                    vendor: c.vendor().ok(),
+                    ports,
+                };
+                (c.name.as_str(), cam)
+            })
+            .collect();
+        let (mut access4, mut access6) = (Vec::new(), Vec::new());
+        let (mut viewers4, mut viewers6) = (Vec::new(), Vec::new());
         for p in &site.peers {
             if p.full_tunnel {
                 v4.full_tunnel.push(IpAddr::V4(p.address));
                 v6.full_tunnel.extend(p.address6.map(IpAddr::V6));
             }
+            let peer: Arc<str> = Arc::from(p.name.as_str());
             for c in site.cameras_of(p) {
-                let vendor = c.vendor().ok();
-                let mut ports = c.ports();
-                // TCP ports together and UDP ports together, so that
-                // iptables needs one multiport rule per protocol.
-                ports.sort_by_key(|p| p.proto);
-                let ports: Vec<PortSpec> = ports
-                    .into_iter()
+                let cam = &cams[c.name.as_str()];
+                let ports: Vec<PortSpec> = cam
+                    .ports
+                    .iter()
+                    .copied()
                     .filter(|port| match &p.only {
                         None => true,
                         Some(filters) => {
-                            let service = vendor
+                            let service = cam
+                                .vendor
                                 .and_then(|v| v.known(*port))
                                 .map(|k| k.service.as_str());
                             filters.iter().any(|f| f.allows(*port, service))
@@ -204,28 +298,28 @@ impl Policy {
                     continue;
                 }
                 let grant = |peer_ip: IpAddr, camera_ip: IpAddr, port: &PortSpec| Grant {
-                    peer: p.name.to_string(),
+                    peer: Arc::clone(&peer),
                     peer_ip,
-                    camera: c.name.to_string(),
+                    camera: Arc::clone(&cam.name),
                     camera_ip,
                     port: port.port,
                     proto: port.proto.as_str(),
                 };
-                v4.viewers.push(Viewer {
+                viewers4.push(Viewer {
                     camera_ip: IpAddr::V4(c.ip),
                     peer_ip: IpAddr::V4(p.address),
                 });
-                v4.access.extend(
+                access4.extend(
                     ports
                         .iter()
                         .map(|port| grant(IpAddr::V4(p.address), IpAddr::V4(c.ip), port)),
                 );
                 if let (Some(peer6), Some(cam6)) = (p.address6, c.ip6) {
-                    v6.viewers.push(Viewer {
+                    viewers6.push(Viewer {
                         camera_ip: IpAddr::V6(cam6),
                         peer_ip: IpAddr::V6(peer6),
                     });
-                    v6.access.extend(
+                    access6.extend(
                         ports
                             .iter()
                             .map(|port| grant(IpAddr::V6(peer6), IpAddr::V6(cam6), port)),
@@ -246,8 +340,12 @@ impl Policy {
                 }
             }
         }
-        v4.access_groups = group(&v4.access);
-        v6.access_groups = group(&v6.access);
+        v4.access_groups = group(&access4).into();
+        v6.access_groups = group(&access6).into();
+        v4.access = access4.into();
+        v6.access = access6.into();
+        v4.viewers = viewers4.into();
+        v6.viewers = viewers6.into();
         Policy {
             wg_if: site.interface.to_string(),
             wan_if: site.wan_if.as_ref().map(ToString::to_string),
@@ -287,6 +385,52 @@ mod tests {
     use crate::keys::PrivateKey;
     use crate::peer::{Access, Peer};
     use crate::site::tests::site;
+
+    #[test]
+    fn lists_read_the_same_in_json_and_in_templates() {
+        let list: List<Viewer> = vec![
+            Viewer {
+                camera_ip: ip("192.168.1.10"),
+                peer_ip: ip("10.66.0.2"),
+            },
+            Viewer {
+                camera_ip: ip("192.168.1.11"),
+                peer_ip: ip("10.66.0.3"),
+            },
+        ]
+        .into();
+        let json = serde_json::to_value(&list).unwrap();
+        assert_eq!(json[1]["peer_ip"], "10.66.0.3");
+        let env = minijinja::Environment::new();
+        let render = |src: &str, list: &List<Viewer>| {
+            env.render_str(src, minijinja::context! { l => Value::from(Serde(list)) })
+                .unwrap()
+        };
+        assert_eq!(
+            render(
+                "{% for v in l %}{{ v.camera_ip }}>{{ v.peer_ip }}{{ ',' if not loop.last }}{% endfor %}",
+                &list
+            ),
+            "192.168.1.10>10.66.0.2,192.168.1.11>10.66.0.3"
+        );
+        assert_eq!(
+            render(
+                "{{ l|length }} {{ l[-1].peer_ip }} {{ l[0].camera_ip }} {{ l[5] is undefined }}",
+                &list
+            ),
+            "2 10.66.0.3 192.168.1.10 True"
+        );
+        assert_eq!(render("{{ 'full' if l else 'empty' }}", &list), "full");
+        assert_eq!(
+            render("{{ 'full' if l else 'empty' }}", &List::default()),
+            "empty"
+        );
+        // The template's view serializes back to the same JSON.
+        assert_eq!(
+            serde_json::to_value(Value::from(Serde(&list))).unwrap(),
+            json
+        );
+    }
 
     fn camera(name: &str, ip: &str, vendor: &str) -> Camera {
         Camera {

@@ -254,7 +254,15 @@ impl Site {
 
     /// The cameras a peer may reach.
     pub fn cameras_of<'a>(&'a self, peer: &'a Peer) -> impl Iterator<Item = &'a Camera> + 'a {
-        self.cameras.iter().filter(|c| peer.cameras.allows(&c.name))
+        // A set, not a scan of the list per camera: sites with long
+        // per-peer lists would otherwise go quadratic.
+        let only: Option<HashSet<&str>> = match &peer.cameras {
+            Access::All => None,
+            Access::Only(list) => Some(list.iter().map(CameraName::as_str).collect()),
+        };
+        self.cameras
+            .iter()
+            .filter(move |c| only.as_ref().is_none_or(|o| o.contains(c.name.as_str())))
     }
 
     /// Checks that `name` is not already a camera.

@@ -500,6 +500,10 @@ pub struct RenderArgs {
     /// Only the peers' configs: no QR codes, no onboarding pages
     #[arg(long)]
     pub no_qr: bool,
+    /// Only the router's files: no peer configs, QR codes or pages (for
+    /// re-rendering the router after a change, without peer secrets)
+    #[arg(long, conflicts_with = "no_qr")]
+    pub no_peers: bool,
     /// The router's current UCI configs (network, firewall), for --target
     /// openwrt: camvpn deletes the port forwards to cameras it finds there
     #[arg(long, default_value = "/etc/config", value_name = "DIR")]

@@ -87,7 +87,9 @@ pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
         firewall: a.firewall.map(Into::into),
         router,
         on_peer: Some(Arc::new(move || tick.inc(1))),
-        peer_files: if a.no_qr {
+        peer_files: if a.no_peers {
+            PeerFiles::None
+        } else if a.no_qr {
             PeerFiles::ConfigOnly
         } else {
             PeerFiles::All

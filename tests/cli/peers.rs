@@ -325,3 +325,62 @@ fn rendered_secret_files_are_private() {
         0o700
     );
 }
+
+/// The names of the files in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn no_qr_and_no_peers_choose_which_peer_files_are_written() {
+    let s = Site::new();
+    s.init();
+    let render = |out: &str, extra: &[&str]| {
+        s.cmd()
+            .args(["render", "--out"])
+            .arg(s.path(out))
+            .args(extra)
+            .ok();
+        s.path(out)
+    };
+    let full = render("full", &[]);
+    let configs = render("configs", &["--no-qr"]);
+    let router = render("router", &["--no-peers"]);
+    assert_eq!(
+        names_in(&full.join("peers")),
+        [
+            "index.html",
+            "phone.conf",
+            "phone.html",
+            "phone.png",
+            "phone.svg"
+        ]
+    );
+    assert_eq!(names_in(&configs.join("peers")), ["phone.conf"]);
+    assert!(!router.join("peers").exists());
+    // The router's files are the same whichever peer files were asked for.
+    for f in names_in(&full).iter().filter(|f| *f != "peers") {
+        let read = |dir: &std::path::Path| fs::read(dir.join(f)).unwrap();
+        assert_eq!(read(&full), read(&configs), "{f}");
+        assert_eq!(read(&full), read(&router), "{f}");
+    }
+    let r = s
+        .cmd()
+        .args(["render", "--no-qr", "--no-peers", "--out"])
+        .arg(s.path("both"))
+        .fails(2);
+    assert!(r.stderr.contains("--no-peers"), "{}", r.stderr);
+    assert!(!s.path("both").exists());
+    // A removed peer's secrets do not linger, even when peers are skipped.
+    s.cmd().args(["peer", "remove", "phone"]).ok();
+    render("full", &["--no-peers"]);
+    assert_eq!(names_in(&full.join("peers")), ["index.html"]);
+}
