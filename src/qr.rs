@@ -9,8 +9,7 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use qrcode::render::unicode::Dense1x2;
-use qrcode::{EcLevel, QrCode};
+use fast_qr::{ECL, QRBuilder};
 
 use crate::error::{Error, Result};
 
@@ -42,39 +41,62 @@ impl fmt::Display for QrFormat {
     }
 }
 
+/// The error correction levels camvpn uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcLevel {
+    /// 7 % of the code can be restored.
+    L,
+    /// 15 % of the code can be restored.
+    M,
+}
+
 /// A QR code of a payload.
 pub struct Qr {
-    code: QrCode,
+    ec_level: EcLevel,
+    width: usize,
+    /// Whether each module (without quiet zone) is dark, row by row.
+    dark: Vec<bool>,
 }
 
 impl Qr {
     /// Encodes `payload` with M, or L when M would not fit the terminal.
     pub fn new(payload: &str) -> Result<Self> {
-        let make = |ec| {
-            QrCode::with_error_correction_level(payload, ec).map_err(|e| {
+        let make = |ec_level| {
+            let ecl = match ec_level {
+                EcLevel::L => ECL::L,
+                EcLevel::M => ECL::M,
+            };
+            let code = QRBuilder::new(payload).ecl(ecl).build().map_err(|e| {
                 Error::Failed(format!(
                     "the config ({} bytes) does not fit in a QR code: {e}",
                     payload.len()
                 ))
+            })?;
+            let width = code.size;
+            let dark = (0..width)
+                .flat_map(|y| code[y][..width].iter().map(|m| m.value()))
+                .collect();
+            Ok::<_, Error>(Qr {
+                ec_level,
+                width,
+                dark,
             })
         };
         let m = make(EcLevel::M)?;
-        let code = if m.width() + 2 * QUIET_ZONE > TERMINAL_COLUMNS {
-            make(EcLevel::L)?
-        } else {
-            m
-        };
-        Ok(Qr { code })
+        if m.terminal_columns() > TERMINAL_COLUMNS {
+            return make(EcLevel::L);
+        }
+        Ok(m)
     }
 
     /// The error correction level used.
     pub fn ec_level(&self) -> EcLevel {
-        self.code.error_correction_level()
+        self.ec_level
     }
 
     /// Width in modules, without the quiet zone.
     pub fn width(&self) -> usize {
-        self.code.width()
+        self.width
     }
 
     /// Columns the terminal rendering needs.
@@ -85,29 +107,26 @@ impl Qr {
     /// Black on white half blocks, two modules a character cell, with
     /// explicit colours so that it scans on dark and light terminals alike.
     pub fn ansi(&self) -> String {
-        let art = self
-            .code
-            .render::<Dense1x2>()
-            .dark_color(Dense1x2::Dark)
-            .light_color(Dense1x2::Light)
-            .quiet_zone(true)
-            .build();
-        let mut out = String::with_capacity(art.len() + 16 * art.lines().count());
-        for line in art.lines() {
+        let side = self.terminal_columns();
+        // With the quiet zone: modules outside the code are light.
+        let dark = |x: usize, y: usize| {
+            let (x, y) = (x.wrapping_sub(QUIET_ZONE), y.wrapping_sub(QUIET_ZONE));
+            x < self.width && y < self.width && self.dark[y * self.width + x]
+        };
+        let mut out = String::with_capacity((side * 3 + 16) * side.div_ceil(2));
+        for y in (0..side).step_by(2) {
             out.push_str("\x1b[30;107m");
-            out.push_str(line);
+            for x in 0..side {
+                out.push(match (dark(x, y), dark(x, y + 1)) {
+                    (true, true) => '\u{2588}',
+                    (true, false) => '\u{2580}',
+                    (false, true) => '\u{2584}',
+                    (false, false) => ' ',
+                });
+            }
             out.push_str("\x1b[0m\n");
         }
         out
-    }
-
-    /// Whether each module of the code (without quiet zone) is dark, row by row.
-    fn modules(&self) -> Vec<bool> {
-        self.code
-            .to_colors()
-            .into_iter()
-            .map(|c| c == qrcode::Color::Dark)
-            .collect()
     }
 
     /// An SVG image.
@@ -124,7 +143,7 @@ impl Qr {
         let w = self.width();
         let side = w + 2 * QUIET_ZONE;
         let px = side * PNG_SCALE as usize;
-        let dark = self.modules();
+        let dark = &self.dark;
         let mut path = String::with_capacity(w * w);
         for y in 0..w {
             let mut x = 0;
@@ -157,7 +176,7 @@ impl Qr {
         let scale = PNG_SCALE as usize;
         let side = (w + 2 * QUIET_ZONE) * scale;
         let row_bytes = side.div_ceil(8);
-        let dark = self.modules();
+        let dark = &self.dark;
         // In greyscale 1 is white: start white, build each module row once
         // and copy it into its pixel rows.
         let mut data = vec![0xffu8; row_bytes * side];
@@ -201,12 +220,11 @@ mod tests {
 
     #[test]
     fn payload_too_wide_at_m_falls_back_to_l() {
-        // 340 bytes need version 14 (73 modules) at M but 13 (69) at L.
-        let payload = "x".repeat(340);
-        let m = QrCode::with_error_correction_level(&payload, EcLevel::M).unwrap();
-        assert!(m.width() + 2 * QUIET_ZONE > TERMINAL_COLUMNS);
-        let q = Qr::new(&payload).unwrap();
+        // 340 bytes need version 14 (73 modules) at M but 12 (65) at L
+        // (byte capacities of ISO/IEC 18004 table 7: 14-M 362, 12-L 367).
+        let q = Qr::new(&"x".repeat(340)).unwrap();
         assert_eq!(q.ec_level(), EcLevel::L);
+        assert_eq!(q.width(), 65);
         assert!(q.terminal_columns() <= TERMINAL_COLUMNS);
     }
 

@@ -359,6 +359,10 @@ pub struct PeerAddArgs {
     /// Do not print the QR code
     #[arg(long)]
     pub no_qr: bool,
+    /// Print the QR code even when standard output is not a terminal (one
+    /// peer, with a key made here), e.g. over ssh without -t
+    #[arg(long, conflicts_with = "no_qr")]
+    pub qr: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ use camvpn::vendor::Catalog;
 use ipnet::Ipv4Net;
 
 use super::args::{FirewallArg, InitArgs};
-use super::peer::{NewPeer, print_added};
+use super::peer::{NewPeer, ShowQr, print_added};
 use super::{Out, Outcome};
 
 impl From<FirewallArg> for Firewall {
@@ -141,7 +141,7 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
         site.cameras.len(),
         site.peers.len()
     ));
-    print_added(dir, &site, &new_peers, false, out)?;
+    print_added(dir, &site, &new_peers, ShowQr::OnTerminal, out)?;
     Ok(Outcome::Done)
 }
 

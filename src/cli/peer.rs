@@ -96,6 +96,12 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
             .collect::<Result<Vec<_>, _>>()?,
         _ => a.names.clone(),
     };
+    if a.qr && (names.len() != 1 || a.public_key.is_some()) {
+        return Err(Error::Conflict(
+            "--qr prints the QR code of one new peer whose key camvpn makes; add one NAME without --public-key, or show others with: camvpn peer show NAME --qr ansi".into(),
+        )
+        .into());
+    }
     if a.public_key.is_some() && names.len() > 1 {
         return Err(Error::Conflict(
             "--public-key belongs to one peer; add peers with their own keys one at a time".into(),
@@ -168,8 +174,24 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
     dir.stage_site(&mut batch, &site)?;
     batch.commit()?;
     bar.finish_and_clear();
-    print_added(dir, &site, &new_peers, a.no_qr, out)?;
+    let qr = match (a.qr, a.no_qr) {
+        (true, _) => ShowQr::Always,
+        (_, true) => ShowQr::Never,
+        _ => ShowQr::OnTerminal,
+    };
+    print_added(dir, &site, &new_peers, qr, out)?;
     Ok(Outcome::Done)
+}
+
+/// When a single new peer's QR code is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowQr {
+    /// When standard output is a terminal.
+    OnTerminal,
+    /// Always (--qr).
+    Always,
+    /// Never (--no-qr).
+    Never,
 }
 
 /// Prints what was added: JSON, or a line per peer and, for a single peer on
@@ -178,7 +200,7 @@ pub fn print_added(
     dir: &SiteDir,
     site: &Site,
     new: &[NewPeer],
-    no_qr: bool,
+    qr: ShowQr,
     out: &Out,
 ) -> Result<()> {
     if new.is_empty() {
@@ -204,7 +226,12 @@ pub fn print_added(
     }
     drop(stdout);
     let single = new.len() == 1 && new[0].private.is_some();
-    if single && !no_qr && stdout_is_terminal() {
+    let show = match qr {
+        ShowQr::Always => true,
+        ShowQr::Never => false,
+        ShowQr::OnTerminal => stdout_is_terminal(),
+    };
+    if single && show {
         let secrets = load_secrets(dir, site, out)?;
         let ctx = Context::new(site, Some(&secrets));
         let peer = ctx.peer(new[0].name.as_str()).expect("just added");
@@ -213,7 +240,7 @@ pub fn print_added(
         let qr = peer_qr(peer, &config)?;
         print_ansi(&qr, out)?;
         out.note(format!("scan this with the WireGuard app (+, then \"Scan from QR code\"); show it again with: camvpn peer show {} --qr ansi", peer.name));
-    } else if new.len() > 1 && !no_qr {
+    } else if new.len() > 1 && qr != ShowQr::Never {
         out.note("show a peer's QR code with: camvpn peer show NAME --qr ansi");
     }
     Ok(())

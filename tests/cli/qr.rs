@@ -183,6 +183,14 @@ fn a_config_too_wide_at_m_falls_back_to_l_and_fits_80_columns() {
     assert_eq!(zbar(&s.path("wide.png")), conf);
 }
 
+/// The lines of a terminal QR code in `out`.
+fn qr_lines(out: &str) -> String {
+    out.lines()
+        .filter(|l| l.contains("\x1b[30;107m"))
+        .flat_map(|l| [l, "\n"])
+        .collect()
+}
+
 #[test]
 fn peer_add_on_a_terminal_prints_a_scannable_qr() {
     let s = Site::new();
@@ -199,15 +207,31 @@ fn peer_add_on_a_terminal_prints_a_scannable_qr() {
         .args(["peer", "show", "tablet", "--config"])
         .ok()
         .stdout;
-    let qr: String = out
-        .lines()
-        .filter(|l| l.contains("\x1b[30;107m"))
-        .flat_map(|l| [l, "\n"])
-        .collect();
+    let qr = qr_lines(&out);
     assert!(!qr.is_empty(), "no QR code printed on the terminal:\n{out}");
     ansi_to_png(&qr, &s.path("tty.png"));
     assert_eq!(zbar(&s.path("tty.png")), conf);
     // Not on a pipe: no QR, no key.
     let piped = s.cmd().args(["peer", "add", "piped"]).ok();
     assert!(!piped.stdout.contains('\x1b') && !piped.stdout.contains("PrivateKey"));
+    // Unless asked for with --qr (ssh without a terminal); one peer only.
+    let forced = s.cmd().args(["peer", "add", "forced", "--qr"]).ok().stdout;
+    let conf = s
+        .cmd()
+        .args(["peer", "show", "forced", "--config"])
+        .ok()
+        .stdout;
+    ansi_to_png(&qr_lines(&forced), &s.path("forced.png"));
+    assert_eq!(zbar(&s.path("forced.png")), conf);
+    let before = s.files();
+    let r = s.cmd().args(["peer", "add", "x", "y", "--qr"]).fails(2);
+    assert!(
+        r.stderr.contains("--qr prints the QR code of one new peer"),
+        "{}",
+        r.stderr
+    );
+    s.cmd()
+        .args(["peer", "add", "x", "--qr", "--no-qr"])
+        .fails(2);
+    assert_eq!(before, s.files());
 }
