@@ -5,19 +5,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use crate::common::{Site, root_or_skip};
-
-const INIT: &[&str] = &[
-    "init",
-    "--platform",
-    "linux",
-    "--endpoint",
-    "vpn.example.net",
-    "--wan-if",
-    "eth0",
-    "--lan-if",
-    "br0",
-];
+use crate::common::{INIT, Site, root_or_skip};
 
 /// Runs `args` on an initialised site; expects exit 2, every one of `says`
 /// in the error, and the site untouched.

@@ -8,6 +8,19 @@ use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_camvpn");
 
+/// `init` of a bare Linux site: no cameras, no peers.
+pub const INIT: &[&str] = &[
+    "init",
+    "--platform",
+    "linux",
+    "--endpoint",
+    "vpn.example.net",
+    "--wan-if",
+    "eth0",
+    "--lan-if",
+    "br0",
+];
+
 /// A site directory in a fresh temp dir.
 pub struct Site {
     pub tmp: tempfile::TempDir,

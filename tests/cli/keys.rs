@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::common::Site;
+use crate::common::{INIT, Site};
 
 fn wg_pubkey(private: &str) -> String {
     let mut child = Command::new("wg")
@@ -76,22 +76,8 @@ fn keys_differ_between_peers_and_psks_are_32_bytes() {
 
 /// camvpn under `umask`, in `site`: `init` with a peer, then `render`.
 fn init_and_render_under_umask(umask: &str, site: &Site) {
-    for args in [
-        &[
-            "init",
-            "--platform",
-            "linux",
-            "--endpoint",
-            "vpn.example.net",
-            "--wan-if",
-            "eth0",
-            "--lan-if",
-            "br0",
-            "--peer",
-            "phone",
-        ][..],
-        &["render", "--out"],
-    ] {
+    let init = [INIT, &["--peer", "phone"]].concat();
+    for args in [&init[..], &["render", "--out"]] {
         let status = Command::new("sh")
             .arg("-c")
             .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
