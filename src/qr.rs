@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 pub const TERMINAL_COLUMNS: usize = 80;
 /// The quiet zone (white border) of a QR code, in modules, as the standard asks.
 pub const QUIET_ZONE: usize = 4;
+/// What an SVG file starts with, before [`Qr::svg_inline`].
+pub const SVG_DECLARATION: &str = "<?xml version=\"1.0\" standalone=\"yes\"?>\n";
 /// Pixels per module in PNG output.
 pub const PNG_SCALE: u32 = 8;
 
@@ -131,9 +133,7 @@ impl Qr {
 
     /// An SVG image.
     pub fn svg(&self) -> String {
-        let mut s = String::from("<?xml version=\"1.0\" standalone=\"yes\"?>\n");
-        s.push_str(&self.svg_inline());
-        s
+        format!("{SVG_DECLARATION}{}", self.svg_inline())
     }
 
     /// The SVG without its XML declaration, for inlining into HTML: one path

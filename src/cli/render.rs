@@ -22,13 +22,23 @@ const PEER_FILE_EXTENSIONS: &[&str] = &["conf", "png", "svg", "html"];
 struct StageSink<'a> {
     out: &'a Path,
     staged: Mutex<Vec<Staged>>,
-    created: Mutex<Vec<PathBuf>>,
+    dirs: Mutex<Dirs>,
     verbose: bool,
+}
+
+/// The directories a [`StageSink`] made, and those it knows exist.
+#[derive(Default)]
+struct Dirs {
+    created: Vec<PathBuf>,
+    ready: HashSet<PathBuf>,
 }
 
 impl StageSink<'_> {
     fn ensure_dir(&self, dir: &Path) -> camvpn::Result<()> {
-        let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut dirs = self.dirs.lock().unwrap_or_else(PoisonError::into_inner);
+        if dirs.ready.contains(dir) {
+            return Ok(());
+        }
         let mut missing = Vec::new();
         let mut d = Some(dir);
         while let Some(x) = d.filter(|x| !x.as_os_str().is_empty() && !x.exists()) {
@@ -39,14 +49,15 @@ impl StageSink<'_> {
             // peers/ holds private keys; the top directory only 0600 files.
             let mode = if m == self.out { 0o755 } else { SECRET_DIR };
             store::make_dir(&m, mode)?;
-            created.push(m);
+            dirs.created.push(m);
         }
+        dirs.ready.insert(dir.to_path_buf());
         Ok(())
     }
 
     fn cleanup(&self) {
-        let created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
-        for d in created.iter().rev() {
+        let dirs = self.dirs.lock().unwrap_or_else(PoisonError::into_inner);
+        for d in dirs.created.iter().rev() {
             let _ = fs::remove_dir(d);
         }
     }
@@ -98,7 +109,7 @@ pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
     let sink = StageSink {
         out: &a.out,
         staged: Mutex::default(),
-        created: Mutex::default(),
+        dirs: Mutex::default(),
         verbose: out.verbose(),
     };
     let rendered = targets::render(&site, &secrets, target, &templates, &options, &sink);

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::context::PeerCtx;
 use crate::error::{Error, Result};
-use crate::qr::Qr;
+use crate::qr::{Qr, SVG_DECLARATION};
 use crate::store::SECRET_FILE;
 use crate::targets::{Artifact, Input, PeerFiles, Sink};
 use crate::templates::{ONBOARDING, ONBOARDING_INDEX, PEER_CONF, Templates};
@@ -53,7 +53,7 @@ fn render_peer(input: &Input<'_>, peer: &PeerCtx, files: PeerFiles) -> Result<Ve
             let svg = qr.svg_inline();
             out.push(Artifact::new(
                 format!("peers/{}.svg", peer.name),
-                format!("<?xml version=\"1.0\" standalone=\"yes\"?>\n{svg}"),
+                format!("{SVG_DECLARATION}{svg}"),
                 SECRET_FILE,
             ));
             Some(svg)
