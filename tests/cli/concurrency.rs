@@ -8,26 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
-use crate::common::{Cmd, Site};
+use crate::common::{Cmd, INIT, Site};
 
 #[test]
 fn twenty_peer_adds_at_once_give_twenty_distinct_addresses() {
     let s = Site::new();
-    s.cmd()
-        .args([
-            "init",
-            "--platform",
-            "linux",
-            "--endpoint",
-            "h.example",
-            "--wan-if",
-            "e0",
-            "--lan-if",
-            "e1",
-            "--subnet6",
-            "fd66::/64",
-        ])
-        .ok();
+    s.cmd().args(INIT).args(["--subnet6", "fd66::/64"]).ok();
     let site_file = s.dir().join("site.toml");
     // A reader that parses site.toml as fast as it can while the writers run:
     // with temp file + rename, it never sees a truncated file.

@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{Site, conf_value};
+use crate::common::{INIT, Site, conf_value};
 
 fn peers_json(s: &Site) -> Vec<serde_json::Value> {
     let r = s.cmd().args(["peer", "list", "--json"]).ok();
@@ -40,21 +40,7 @@ fn several_names_in_one_call_get_the_first_free_addresses() {
 #[test]
 fn exhausted_pool_is_a_clear_error_and_writes_nothing() {
     let s = Site::new();
-    s.cmd()
-        .args([
-            "init",
-            "--platform",
-            "linux",
-            "--endpoint",
-            "h.example",
-            "--wan-if",
-            "e0",
-            "--lan-if",
-            "e1",
-            "--subnet",
-            "10.9.0.0/30",
-        ])
-        .ok();
+    s.cmd().args(INIT).args(["--subnet", "10.9.0.0/30"]).ok();
     // A /30 has two hosts: the router and one peer.
     s.cmd().args(["peer", "add", "one"]).ok();
     let before = s.files();
@@ -71,21 +57,8 @@ fn exhausted_pool_is_a_clear_error_and_writes_nothing() {
 fn ipv6_addresses_follow_subnet6() {
     let s = Site::new();
     s.cmd()
-        .args([
-            "init",
-            "--platform",
-            "linux",
-            "--endpoint",
-            "h.example",
-            "--wan-if",
-            "e0",
-            "--lan-if",
-            "e1",
-            "--subnet6",
-            "fd00:66::/64",
-            "--peer",
-            "p",
-        ])
+        .args(INIT)
+        .args(["--subnet6", "fd00:66::/64", "--peer", "p"])
         .ok();
     let p = &peers_json(&s)[0];
     assert_eq!(p["address6"], "fd00:66::2");
@@ -127,16 +100,8 @@ fn split_tunnel_routes_only_router_and_its_cameras() {
 fn dns_mtu_keepalive_per_site_and_per_peer() {
     let s = Site::new();
     s.cmd()
+        .args(INIT)
         .args([
-            "init",
-            "--platform",
-            "linux",
-            "--endpoint",
-            "h.example",
-            "--wan-if",
-            "e0",
-            "--lan-if",
-            "e1",
             "--dns",
             "192.168.1.1",
             "--mtu",

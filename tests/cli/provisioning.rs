@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use crate::common::{Cmd, Site, tool};
+use crate::common::{Cmd, INIT, Site, tool};
 
 /// Every key path of a JSON value (`peers.name`, `policy.v4.access.port`).
 fn keys(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
@@ -35,16 +35,8 @@ fn keys(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
 fn every_field_of_the_context_is_documented() {
     let s = Site::new();
     s.cmd()
+        .args(INIT)
         .args([
-            "init",
-            "--platform",
-            "linux",
-            "--endpoint",
-            "h.example",
-            "--wan-if",
-            "e0",
-            "--lan-if",
-            "e1",
             "--subnet6",
             "fd66::/64",
             "--dns",
