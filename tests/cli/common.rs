@@ -58,17 +58,21 @@ impl Site {
     /// The demo site with another endpoint (an IP, where a real tool would
     /// have to resolve the name).
     pub fn init_at(&self, endpoint: &str) -> &Self {
+        self.init_demo("linux", endpoint)
+    }
+
+    /// The demo site of the README on `platform`: two cameras, one peer
+    /// (Linux with its interfaces; routers know theirs).
+    pub fn init_demo(&self, platform: &str, endpoint: &str) -> &Self {
+        let interfaces: &[&str] = if platform == "linux" {
+            &["--wan-if", "eth0", "--lan-if", "br0"]
+        } else {
+            &[]
+        };
         self.cmd()
+            .args(["init", "--platform", platform, "--endpoint", endpoint])
+            .args(interfaces)
             .args([
-                "init",
-                "--platform",
-                "linux",
-                "--endpoint",
-                endpoint,
-                "--wan-if",
-                "eth0",
-                "--lan-if",
-                "br0",
                 "--camera",
                 "driveway=192.168.1.108:dahua",
                 "--camera",

@@ -16,21 +16,7 @@ const NVRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lab");
 
 fn site() -> Site {
     let s = Site::new();
-    s.cmd()
-        .args([
-            "init",
-            "--platform",
-            "ddwrt",
-            "--endpoint",
-            "vpn.example.net",
-            "--camera",
-            "driveway=192.168.1.108:dahua",
-            "--camera",
-            "nvr=192.168.1.20:hikvision",
-            "--peer",
-            "phone",
-        ])
-        .ok();
+    s.init_demo("ddwrt", "vpn.example.net");
     s.cmd().args(["peer", "add", "guard", "ft"]).ok();
     s.cmd()
         .args(["peer", "set", "guard", "--cameras", "nvr", "--only", "rtsp"])

@@ -13,21 +13,7 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/open
 
 fn site() -> Site {
     let s = Site::new();
-    s.cmd()
-        .args([
-            "init",
-            "--platform",
-            "openwrt",
-            "--endpoint",
-            "vpn.example.net",
-            "--camera",
-            "driveway=192.168.1.108:dahua",
-            "--camera",
-            "nvr=192.168.1.20:hikvision",
-            "--peer",
-            "phone",
-        ])
-        .ok();
+    s.init_demo("openwrt", "vpn.example.net");
     s.cmd()
         .args(["peer", "add", "guard", "--cameras", "nvr", "--only", "rtsp"])
         .ok();
