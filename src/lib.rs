@@ -1,29 +1,23 @@
 //! camvpn: put IP cameras and NVRs behind WireGuard.
 //!
 //! Data flows one way: the site directory ([`store`]) gives a validated
-//! [`site::Site`]; a target ([`targets`]) builds a template context from it
-//! and renders artifacts; the binary's command line writes them atomically or
-//! applies them. The library never sees the argument parser's types.
+//! [`model::site::Site`]; [`policy`] derives who may reach what; a target
+//! ([`targets`]) builds a template context from both and renders artifacts;
+//! [`ops`] writes them atomically or hands them to [`host`] to apply. Each
+//! use case is one function in [`ops`]: the binary's command line parses
+//! arguments, calls it and prints what it returns. The library never sees
+//! the argument parser's types.
 
-pub mod apply;
+#![deny(missing_docs)]
+
 pub mod audit;
-pub mod camera;
-pub mod context;
-pub mod endpoint;
 pub mod error;
-pub mod interface;
-pub mod keys;
-pub mod name;
-pub mod net;
-pub mod peer;
+pub mod formats;
+pub mod host;
+pub mod model;
+pub mod ops;
 pub mod policy;
-pub mod port;
-pub mod qr;
-pub mod site;
 pub mod store;
 pub mod targets;
-pub mod templates;
-pub mod uci;
-pub mod vendor;
 
 pub use error::{Error, Result};

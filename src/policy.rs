@@ -30,9 +30,9 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, Value};
 use serde::{Serialize, Serializer};
 
-use crate::port::PortSpec;
-use crate::site::Site;
-use crate::vendor::Vendor;
+use crate::model::port::PortSpec;
+use crate::model::site::Site;
+use crate::model::vendor::Vendor;
 
 /// Log prefixes of dropped packets (at most 29 characters, iptables' limit).
 pub mod prefix {
@@ -381,10 +381,10 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::camera::Camera;
-    use crate::keys::PrivateKey;
-    use crate::peer::{Access, Peer};
-    use crate::site::tests::site;
+    use crate::model::camera::Camera;
+    use crate::model::keys::PrivateKey;
+    use crate::model::peer::{Access, Peer};
+    use crate::model::site::tests::site;
 
     #[test]
     fn lists_read_the_same_in_json_and_in_templates() {

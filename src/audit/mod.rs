@@ -22,9 +22,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::error::InvalidValue;
-use crate::port::{PortSpec, Proto as OneProto};
-use crate::site::Site;
-use crate::vendor::Catalog;
+use crate::model::port::{PortSpec, Proto as OneProto};
+use crate::model::site::Site;
+use crate::model::vendor::Catalog;
 
 /// A format `audit` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

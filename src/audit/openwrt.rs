@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use super::{Forward, Kind, Parsed, PortRange, Protos};
-use crate::uci::{self, Package, Section};
+use crate::formats::uci::{self, Package, Section};
 
 /// Zones that face the internet: named wan, or masquerading.
 fn wan_zones(p: &Package) -> Vec<String> {

@@ -1,21 +1,19 @@
 //! `camvpn apply`.
 
 use anyhow::Result;
-use camvpn::apply::{self, ApplyOptions, Event};
+use camvpn::host::Event;
+use camvpn::model::site::Platform;
+use camvpn::ops::apply::{self, ApplyRequest};
 use camvpn::store::SiteDir;
 
 use super::args::ApplyArgs;
-use super::{Out, Outcome, load_secrets};
+use super::{Out, Outcome};
 
 pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
-    // Writers of the site wait; apply reads it and writes only applied.json.
-    let _lock = dir.lock(false)?;
-    let site = dir.load()?;
-    let opts = ApplyOptions {
+    let req = ApplyRequest {
         dry_run: a.dry_run,
-        firewall: a.firewall.map_or(site.firewall, Into::into),
+        firewall: a.firewall.map(Into::into),
         wg_dir: a.wg_dir.clone(),
-        state_file: dir.root().join("applied.json"),
         uci_dir: a.uci_dir.clone(),
     };
     let mut report = |e: Event| match e {
@@ -32,29 +30,26 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
         Event::Warning(s) => out.warn(s),
     };
     if a.undo {
-        apply::undo(&site, &opts, &mut report)?;
+        let undone = apply::undo(dir, &req, &mut report)?;
         if !a.dry_run {
             out.note(format!(
                 "removed the {} firewall and interface {}",
-                opts.firewall, site.interface
+                undone.firewall, undone.interface
             ));
         }
         return Ok(Outcome::Done);
     }
-    let secrets = load_secrets(dir, &site, out)?;
     let templates = out.templates()?;
-    apply::apply(&site, &secrets, &templates, &opts, &mut report)?;
+    let applied = apply::apply(dir, &req, &templates, &mut report)?;
+    out.notices(&applied.notices);
     if !a.dry_run {
-        let how = match site.platform {
-            camvpn::site::Platform::Openwrt => {
-                "uci batch, network and firewall reloaded".to_owned()
-            }
-            _ => format!("{} firewall", opts.firewall),
+        let how = match applied.platform {
+            Platform::Openwrt => "uci batch, network and firewall reloaded".to_owned(),
+            _ => format!("{} firewall", applied.firewall),
         };
         out.note(format!(
             "applied: {how}, interface {} with {} peer(s)",
-            site.interface,
-            site.peers.len()
+            applied.interface, applied.peers
         ));
     }
     Ok(Outcome::Done)

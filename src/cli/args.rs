@@ -7,16 +7,16 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use camvpn::audit::Format;
-use camvpn::endpoint::Endpoint;
 use camvpn::error::InvalidValue;
-use camvpn::interface::InterfaceName;
-use camvpn::keys::PublicKey;
-use camvpn::name::{CameraName, PeerName};
-use camvpn::net::{parse_ip, parse_net4, parse_net6};
-use camvpn::port::{PortFilter, PortSpec};
-use camvpn::site::{Platform, parse_mtu, parse_port};
+use camvpn::model::endpoint::Endpoint;
+use camvpn::model::interface::InterfaceName;
+use camvpn::model::keys::PublicKey;
+use camvpn::model::name::{CameraName, PeerName};
+use camvpn::model::net::{parse_ip, parse_net4, parse_net6};
+use camvpn::model::port::{PortFilter, PortSpec};
+use camvpn::model::site::{Platform, parse_mtu, parse_port};
+use camvpn::model::vendor::parse_vendor;
 use camvpn::targets::Target;
-use camvpn::vendor::parse_vendor;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::{Ipv4Net, Ipv6Net};
 

@@ -1,68 +1,17 @@
-//! `camvpn audit`, and reading forwards for `init --import-forwards`.
+//! `camvpn audit`.
 
 use std::fmt::Write as _;
-use std::io::Read;
-use std::path::Path;
 
 use anyhow::Result;
-use camvpn::audit::{self, Finding, Format, Parsed, Report};
-use camvpn::error::Error;
+use camvpn::audit::{Finding, Report};
+use camvpn::ops::audit;
 use camvpn::store::SiteDir;
 
 use super::args::AuditArgs;
 use super::{Out, Outcome};
 
-/// Reads and parses one file ('-': standard input).
-pub fn read(path: &Path, format: Option<Format>) -> Result<Parsed> {
-    let (text, label) = if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|source| Error::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        (s, "stdin".to_owned())
-    } else {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        (
-            String::from_utf8_lossy(&bytes).into_owned(),
-            path.display().to_string(),
-        )
-    };
-    let Some(format) = format.or_else(|| audit::detect(&text)) else {
-        return Err(Error::File {
-                path: path.to_path_buf(),
-                message: "not an OpenWrt firewall config, iptables-save output, nft ruleset (text or JSON) or DD-WRT nvram dump; name its format with --format".into(),
-            }
-            .into());
-    };
-    let name = label.rsplit('/').next().unwrap_or(&label).to_owned();
-    audit::parse(&text, &name, format).map_err(|message| {
-        Error::File {
-            path: path.to_path_buf(),
-            message: format!("as {format}: {message}"),
-        }
-        .into()
-    })
-}
-
 pub fn run(dir: &SiteDir, a: &AuditArgs, out: &Out) -> Result<Outcome> {
-    let mut parsed = Vec::new();
-    for f in &a.files {
-        parsed.push(read(f, a.format.format())?);
-    }
-    // A site, where there is one, names the cameras.
-    let site = if dir.exists() {
-        let _lock = dir.lock_shared()?;
-        Some(dir.load()?)
-    } else {
-        None
-    };
-    let report = audit::analyze(&parsed, site.as_ref());
+    let report = audit::audit(dir, &a.files, a.format.format())?;
     if out.json {
         out.print_json(&report)?;
     } else {

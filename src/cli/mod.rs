@@ -19,7 +19,6 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use camvpn::context::Context;
 use camvpn::store::SiteDir;
 use clap::Parser;
 
@@ -92,28 +91,19 @@ fn site_dir(flag: Option<PathBuf>) -> PathBuf {
 }
 
 fn export(dir: &SiteDir, secrets: bool, out: &Out) -> Result<Outcome> {
-    let _lock = dir.lock_shared()?;
-    let site = dir.load()?;
-    let secrets = if secrets {
-        Some(load_secrets(dir, &site, out)?)
-    } else {
-        None
-    };
-    out.print_json(&Context::new(&site, secrets.as_ref()))?;
+    let (ctx, notices) = camvpn::ops::export::context(dir, secrets)?;
+    out.notices(&notices);
+    out.print_json(&ctx)?;
     Ok(Outcome::Done)
 }
 
-/// Loads the secrets and prints the warnings about them.
-fn load_secrets(
-    dir: &SiteDir,
-    site: &camvpn::site::Site,
-    out: &Out,
-) -> Result<camvpn::store::Secrets> {
-    let secrets = dir.load_secrets(site)?;
-    for w in &secrets.warnings {
-        out.warn(w);
+/// A switch from a flag that turns it on and one that turns it off.
+fn on_or_off(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
     }
-    Ok(secrets)
 }
 
 /// Whether standard output is a terminal.

@@ -4,10 +4,12 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Result;
-use camvpn::templates::Templates;
-use indicatif::{ProgressBar, ProgressStyle};
+use camvpn::ops::{Notice, Notices, Progress};
+use camvpn::targets::templates::Templates;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::args::Global;
@@ -25,6 +27,32 @@ pub struct Out {
 /// Work of at least this many items shows a progress bar on a terminal.
 const PROGRESS_FROM: u64 = 50;
 
+/// A progress bar that an operation drives.
+pub struct Bar {
+    bar: ProgressBar,
+    may_show: bool,
+}
+
+impl Bar {
+    /// Removes the bar from the terminal.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        self.bar.set_length(total);
+        if self.may_show && total >= PROGRESS_FROM {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn inc(&self) {
+        self.bar.inc(1);
+    }
+}
+
 impl Out {
     pub fn new(g: &Global) -> Self {
         Out {
@@ -40,20 +68,30 @@ impl Out {
         Templates::new(self.templates.as_deref())
     }
 
-    /// A progress bar for `len` items of `what`, on standard error when it
-    /// is a terminal and the work is long; hidden otherwise.
-    pub fn progress(&self, len: u64, what: &str) -> ProgressBar {
-        if self.quiet || len < PROGRESS_FROM || !std::io::stderr().is_terminal() {
-            return ProgressBar::hidden();
-        }
-        let bar = ProgressBar::new(len);
+    /// A progress bar for `what`, shown on standard error when it is a
+    /// terminal and the work turns out to be long; hidden otherwise.
+    pub fn progress(&self, what: &str) -> Arc<Bar> {
+        let bar = ProgressBar::hidden();
         bar.set_style(
             ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {eta}")
                 .expect("valid template")
                 .progress_chars("=> "),
         );
         bar.set_message(what.to_owned());
-        bar
+        Arc::new(Bar {
+            bar,
+            may_show: !self.quiet && std::io::stderr().is_terminal(),
+        })
+    }
+
+    /// Prints what an operation said: notes unless --quiet, warnings always.
+    pub fn notices(&self, notices: &Notices) {
+        for n in &notices.0 {
+            match n {
+                Notice::Note(s) => self.note(s),
+                Notice::Warning(s) => self.warn(s),
+            }
+        }
     }
 
     /// Whether --quiet was given.

@@ -1,41 +1,36 @@
 //! `camvpn peer add|list|show|remove`.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
-use camvpn::context::{Context, PeerCtx};
 use camvpn::error::Error;
-use camvpn::keys::{PresharedKey, PrivateKey, PublicKey};
-use camvpn::name::PeerName;
-use camvpn::peer::{Access, Peer};
-use camvpn::qr::Qr;
-use camvpn::site::Site;
-use camvpn::store::{Batch, SECRET_FILE, SiteDir};
-use camvpn::targets::{peer_config, peer_qr};
-use minijinja::value::{Serde, Value};
-use rayon::prelude::*;
+use camvpn::model::peer::Access;
+use camvpn::model::site::Site;
+use camvpn::ops::peer::{self, AddPeers, NewPeer, PeerChange, PeerSettings};
+use camvpn::ops::{Change, Notices, export};
+use camvpn::store::{self, SECRET_FILE, SiteDir};
+use camvpn::targets::context::{Context, PeerCtx};
+use camvpn::targets::qr::Qr;
 use serde::Serialize;
 
 use super::args::{PeerAddArgs, PeerCmd, PeerSetArgs, PeerShowArgs, QrArg};
-use super::{Out, Outcome, load_secrets, stdout_is_terminal};
+use super::{Out, Outcome, on_or_off, stdout_is_terminal};
 
 pub fn run(dir: &SiteDir, cmd: PeerCmd, out: &Out) -> Result<Outcome> {
     match cmd {
         PeerCmd::Add(a) => add(dir, a, out),
         PeerCmd::List => list(dir, out),
         PeerCmd::Show(a) => show(dir, &a, out),
-        PeerCmd::Set(a) => set(dir, a, out),
-        PeerCmd::Remove { names } => remove(dir, &names, out),
+        PeerCmd::Set(a) => {
+            out.notices(&set(dir, a)?);
+            Ok(Outcome::Done)
+        }
+        PeerCmd::Remove { names } => {
+            out.notices(&peer::remove(dir, &names)?);
+            Ok(Outcome::Done)
+        }
     }
-}
-
-/// A peer created by this command, with its secrets.
-pub struct NewPeer {
-    pub name: PeerName,
-    pub private: Option<PrivateKey>,
-    pub psk: PresharedKey,
 }
 
 /// A peer as `peer list` and `peer show` print it.
@@ -85,16 +80,8 @@ impl<'a> Summary<'a> {
 
 fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
     let names = match (a.count, &a.prefix) {
-        (Some(count), Some(prefix)) => (1..=count)
-            .map(|i| {
-                format!("{prefix}{i}").parse::<PeerName>().map_err(|e| {
-                    Error::Conflict(format!(
-                        "--prefix {prefix} --count {count} makes the name '{prefix}{i}': {e}"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => a.names.clone(),
+        (Some(count), Some(prefix)) => peer::numbered_names(prefix, count)?,
+        _ => a.names,
     };
     if a.qr && (names.len() != 1 || a.public_key.is_some()) {
         return Err(Error::Conflict(
@@ -102,84 +89,28 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
         )
         .into());
     }
-    if a.public_key.is_some() && names.len() > 1 {
-        return Err(Error::Conflict(
-            "--public-key belongs to one peer; add peers with their own keys one at a time".into(),
-        )
-        .into());
-    }
-    let mut seen = HashSet::new();
-    for n in &names {
-        if !seen.insert(n.key()) {
-            return Err(
-                Error::Conflict(format!("peer '{n}' is named twice in this command")).into(),
-            );
-        }
-    }
-    let _lock = dir.lock(false)?;
-    let mut site = dir.load()?;
-    let access = match a.cameras {
-        Some(list) => {
-            for c in &list {
-                site.camera(c.as_str())?;
-            }
-            Access::Only(list)
-        }
-        None => Access::All,
-    };
-    let bar = out.progress(names.len() as u64, "adding peers");
-    let mut admission = site.admission();
-    for name in &names {
-        admission.check_name(name)?;
-    }
-    // Deriving public keys is the costly part of a bulk add: on all cores.
-    let keys: Vec<(PublicKey, Option<PrivateKey>)> = match a.public_key {
-        Some(k) => vec![(k, None)],
-        None => names
-            .par_iter()
-            .map(|_| {
-                let k = PrivateKey::generate();
-                (k.public_key(), Some(k))
-            })
-            .collect(),
-    };
-    let mut new_peers = Vec::with_capacity(names.len());
-    for (name, (public_key, private)) in names.into_iter().zip(keys) {
-        let (address, address6) = admission.admit(&name, public_key)?;
-        site.peers.push(Peer {
-            name: name.clone(),
-            address,
-            address6,
-            public_key,
-            own_key: private.is_none(),
-            cameras: access.clone(),
-            only: a.only.clone(),
+    let req = AddPeers {
+        names,
+        settings: PeerSettings {
+            cameras: a.cameras.map_or(Access::All, Access::Only),
+            only: a.only,
             full_tunnel: a.full_tunnel,
-            dns: a.dns.clone(),
+            dns: a.dns,
             mtu: a.mtu,
             keepalive: a.keepalive,
-        });
-        new_peers.push(NewPeer {
-            name,
-            private,
-            psk: PresharedKey::generate(),
-        });
-        bar.inc(1);
-    }
-    site.validate().map_err(Error::from)?;
-    let mut batch = Batch::new();
-    for p in &new_peers {
-        dir.stage_peer_keys(&mut batch, &p.name, p.private.as_ref(), &p.psk)?;
-    }
-    dir.stage_site(&mut batch, &site)?;
-    batch.commit()?;
-    bar.finish_and_clear();
-    let qr = match (a.qr, a.no_qr) {
-        (true, _) => ShowQr::Always,
-        (_, true) => ShowQr::Never,
-        _ => ShowQr::OnTerminal,
+        },
+        public_key: a.public_key,
     };
-    print_added(dir, &site, &new_peers, qr, out)?;
+    let bar = out.progress("adding peers");
+    let added = peer::add(dir, req, Some(&*bar));
+    bar.finish();
+    let added = added?;
+    let qr = match on_or_off(a.qr, a.no_qr) {
+        Some(true) => ShowQr::Always,
+        Some(false) => ShowQr::Never,
+        None => ShowQr::OnTerminal,
+    };
+    print_added(dir, &added.site, &added.peers, qr, out)?;
     Ok(Outcome::Done)
 }
 
@@ -232,14 +163,11 @@ pub fn print_added(
         ShowQr::OnTerminal => stdout_is_terminal(),
     };
     if single && show {
-        let secrets = load_secrets(dir, site, out)?;
-        let ctx = Context::new(site, Some(&secrets));
-        let peer = ctx.peer(new[0].name.as_str()).expect("just added");
         let templates = out.templates()?;
-        let config = peer_config(&templates, &Value::from(Serde(&ctx)), peer)?;
-        let qr = peer_qr(peer, &config)?;
-        print_ansi(&qr, out)?;
-        out.note(format!("scan this with the WireGuard app (+, then \"Scan from QR code\"); show it again with: camvpn peer show {} --qr ansi", peer.name));
+        let shown = peer::config(dir, &new[0].name, &templates)?;
+        out.notices(&shown.notices);
+        print_ansi(&shown.qr()?, out)?;
+        out.note(format!("scan this with the WireGuard app (+, then \"Scan from QR code\"); show it again with: camvpn peer show {} --qr ansi", new[0].name));
     } else if new.len() > 1 && qr != ShowQr::Never {
         out.note("show a peer's QR code with: camvpn peer show NAME --qr ansi");
     }
@@ -247,7 +175,7 @@ pub fn print_added(
 }
 
 fn print_ansi(qr: &Qr, out: &Out) -> Result<()> {
-    if qr.terminal_columns() > camvpn::qr::TERMINAL_COLUMNS {
+    if qr.terminal_columns() > camvpn::targets::qr::TERMINAL_COLUMNS {
         out.warn(format!(
             "this QR code needs {} terminal columns; widen the terminal or use --qr png",
             qr.terminal_columns()
@@ -258,9 +186,7 @@ fn print_ansi(qr: &Qr, out: &Out) -> Result<()> {
 }
 
 fn list(dir: &SiteDir, out: &Out) -> Result<Outcome> {
-    let _lock = dir.lock_shared()?;
-    let site = dir.load()?;
-    let ctx = Context::new(&site, None);
+    let (ctx, _) = export::context(dir, false)?;
     if out.json {
         let rows: Vec<Summary<'_>> = ctx.peers.iter().map(Summary::new).collect();
         out.print_json(&rows)?;
@@ -284,25 +210,22 @@ fn list(dir: &SiteDir, out: &Out) -> Result<Outcome> {
 }
 
 fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
-    let _lock = dir.lock_shared()?;
-    let site = dir.load()?;
-    site.peer(a.name.as_str())?;
     let wants_secret = a.config || a.qr.is_some() || a.secrets;
     if !wants_secret {
+        let ctx = peer::find(dir, &a.name)?;
         if a.output.is_some() {
             bail!(Error::Conflict(
                 "-o writes a config or QR code; add --config or --qr".into()
             ));
         }
-        let ctx = Context::new(&site, None);
         let p = ctx.peer(a.name.as_str()).expect("checked");
         return print_summary(p, out).map(|()| Outcome::Done);
     }
-    let secrets = load_secrets(dir, &site, out)?;
-    let ctx = Context::new(&site, Some(&secrets));
-    let p = ctx.peer(a.name.as_str()).expect("checked");
     let templates = out.templates()?;
-    let config = peer_config(&templates, &Value::from(Serde(&ctx)), p)?;
+    let shown = peer::config(dir, &a.name, &templates)?;
+    out.notices(&shown.notices);
+    let p = shown.peer();
+    let config = shown.config.clone();
     if out.json {
         if a.qr.is_some() || a.config {
             bail!(Error::Conflict(
@@ -324,7 +247,7 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
     let bytes: Vec<u8> = match a.qr {
         None => config.into_bytes(),
         Some(fmt) => {
-            let qr = peer_qr(p, &config)?;
+            let qr = shown.qr()?;
             match fmt {
                 QrArg::Ansi => qr.ansi().into_bytes(),
                 QrArg::Svg => qr.svg().into_bytes(),
@@ -346,12 +269,10 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-fn write_secret_file(path: &Path, bytes: Vec<u8>) -> Result<()> {
-    let mut b = Batch::new();
-    b.write(path, bytes, SECRET_FILE)?;
-    b.commit()
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+/// Writes a file that holds a key: a config, a QR code, a template's text.
+pub fn write_secret_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    store::write_file(path, bytes, SECRET_FILE)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
@@ -403,85 +324,21 @@ fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
     Ok(())
 }
 
-fn set(dir: &SiteDir, a: PeerSetArgs, out: &Out) -> Result<Outcome> {
-    let _lock = dir.lock(false)?;
-    let mut site = dir.load()?;
-    site.peer(a.name.as_str())?;
-    if let Some(list) = &a.cameras {
-        for c in list {
-            site.camera(c.as_str())?;
-        }
-    }
-    let before = Context::new(&site, None)
-        .peer(a.name.as_str())
-        .map(|p| p.allowed_ips.clone());
-    let p = site
-        .peers
-        .iter_mut()
-        .find(|p| p.name == a.name)
-        .expect("checked");
-    if let Some(list) = a.cameras {
-        p.cameras = Access::Only(list);
+fn set(dir: &SiteDir, a: PeerSetArgs) -> camvpn::Result<Notices> {
+    let cameras = if a.no_cameras {
+        Some(Access::Only(Vec::new()))
     } else if a.all_cameras {
-        p.cameras = Access::All;
-    } else if a.no_cameras {
-        p.cameras = Access::Only(Vec::new());
-    }
-    if a.only.is_some() {
-        p.only = a.only;
-    } else if a.all_ports {
-        p.only = None;
-    }
-    if a.full_tunnel {
-        p.full_tunnel = true;
-    } else if a.split_tunnel {
-        p.full_tunnel = false;
-    }
-    if a.dns.is_some() {
-        p.dns = a.dns;
-    } else if a.site_dns {
-        p.dns = None;
-    }
-    if let Some(mtu) = a.mtu {
-        p.mtu = (mtu != 0).then_some(mtu);
-    }
-    if let Some(k) = a.keepalive {
-        p.keepalive = Some(k);
-    }
-    site.validate().map_err(Error::from)?;
-    let mut batch = Batch::new();
-    dir.stage_site(&mut batch, &site)?;
-    batch.commit()?;
-    let ctx = Context::new(&site, None);
-    let p = ctx.peer(a.name.as_str()).expect("still there");
-    if before.as_ref() != Some(&p.allowed_ips) {
-        out.note(format!(
-            "what {} routes into the tunnel changed: render again and re-import its config",
-            p.name
-        ));
-    }
-    out.note(format!(
-        "updated peer {}; run 'camvpn apply' (or render) for the firewall",
-        p.name
-    ));
-    Ok(Outcome::Done)
-}
-
-fn remove(dir: &SiteDir, names: &[PeerName], out: &Out) -> Result<Outcome> {
-    let _lock = dir.lock(false)?;
-    let mut site = dir.load()?;
-    for n in names {
-        site.peer(n.as_str())?;
-    }
-    site.peers.retain(|p| !names.contains(&p.name));
-    let mut batch = Batch::new();
-    dir.stage_site(&mut batch, &site)?;
-    for n in names {
-        dir.stage_peer_removal(&mut batch, n);
-    }
-    batch.commit()?;
-    for n in names {
-        out.note(format!("removed peer {n} and its keys"));
-    }
-    Ok(Outcome::Done)
+        Some(Access::All)
+    } else {
+        a.cameras.map(Access::Only)
+    };
+    let change = PeerChange {
+        cameras,
+        only: Change::from_flags(a.only, a.all_ports),
+        full_tunnel: on_or_off(a.full_tunnel, a.split_tunnel),
+        dns: Change::from_flags(a.dns, a.site_dns),
+        mtu: Change::from_flags(a.mtu.filter(|m| *m != 0), a.mtu == Some(0)),
+        keepalive: a.keepalive,
+    };
+    peer::set(dir, &a.name, change)
 }

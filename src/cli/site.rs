@@ -3,9 +3,9 @@
 use std::io::Write;
 
 use anyhow::Result;
-use camvpn::context::Context;
-use camvpn::error::Error;
-use camvpn::store::{Batch, SiteDir};
+use camvpn::ops::export;
+use camvpn::ops::site::{self, SiteChange};
+use camvpn::store::SiteDir;
 
 use super::args::{SiteCmd, SiteSetArgs};
 use super::{Out, Outcome};
@@ -18,9 +18,7 @@ pub fn run(dir: &SiteDir, cmd: SiteCmd, out: &Out) -> Result<Outcome> {
 }
 
 fn show(dir: &SiteDir, out: &Out) -> Result<Outcome> {
-    let _lock = dir.lock_shared()?;
-    let site = dir.load()?;
-    let ctx = Context::new(&site, None);
+    let (ctx, _) = export::context(dir, false)?;
     if out.json {
         out.print_json(&serde_json::json!({ "site": ctx.site, "server": ctx.server }))?;
         return Ok(Outcome::Done);
@@ -90,51 +88,17 @@ fn show(dir: &SiteDir, out: &Out) -> Result<Outcome> {
 }
 
 fn set(dir: &SiteDir, a: SiteSetArgs, out: &Out) -> Result<Outcome> {
-    let _lock = dir.lock(false)?;
-    let mut site = dir.load()?;
-    let mut reimport = false;
-    if let Some(e) = a.endpoint {
-        reimport |= e != site.endpoint;
-        site.endpoint = e;
-    }
-    if let Some(w) = a.wan_if {
-        site.wan_if = Some(w);
-    }
-    if let Some(l) = a.lan_if {
-        site.lan_if = l;
-    }
-    if let Some(dns) = a.dns {
-        let dns: Vec<_> = dns.into_iter().flatten().collect();
-        reimport |= dns != site.dns;
-        site.dns = dns;
-    }
-    if let Some(m) = a.mtu {
-        if m != 0 {
-            camvpn::site::check_mtu(m)?;
-        }
-        reimport |= site.mtu != (m != 0).then_some(m);
-        site.mtu = (m != 0).then_some(m);
-    }
-    if let Some(k) = a.keepalive {
-        reimport |= site.keepalive != (k != 0).then_some(k);
-        site.keepalive = (k != 0).then_some(k);
-    }
-    if let Some(f) = a.firewall {
-        site.firewall = f.into();
-    }
-    if let Some(c) = a.camera_internet {
-        site.camera_internet = c;
-    }
-    if let Some(l) = a.log_drops {
-        site.log_drops = l;
-    }
-    site.validate().map_err(Error::from)?;
-    let mut batch = Batch::new();
-    dir.stage_site(&mut batch, &site)?;
-    batch.commit()?;
-    if reimport {
-        out.note("peer configs changed: render again and re-import them on the phones");
-    }
-    out.note("updated the site; run 'camvpn apply' (or render) to use it");
+    let change = SiteChange {
+        endpoint: a.endpoint,
+        wan_if: a.wan_if,
+        lan_if: a.lan_if,
+        dns: a.dns.map(|d| d.into_iter().flatten().collect()),
+        mtu: a.mtu,
+        keepalive: a.keepalive,
+        firewall: a.firewall.map(Into::into),
+        camera_internet: a.camera_internet,
+        log_drops: a.log_drops,
+    };
+    out.notices(&site::set(dir, change)?);
     Ok(Outcome::Done)
 }

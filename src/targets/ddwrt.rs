@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::store::SECRET_FILE;
+use crate::targets::templates::DDWRT_SCRIPT;
 use crate::targets::{Artifact, Input};
-use crate::templates::DDWRT_SCRIPT;
 
 #[derive(Debug, Clone, Serialize)]
 struct DdwrtCtx {

@@ -1,10 +1,10 @@
 //! The Linux target: the wg-quick config and both firewall backends.
 
 use crate::error::{Error, Result};
-use crate::site::Firewall;
+use crate::model::site::Firewall;
 use crate::store::{PUBLIC_FILE, SECRET_FILE};
+use crate::targets::templates::{LINUX_IP6TABLES, LINUX_IPTABLES, LINUX_NFT, LINUX_SERVER};
 use crate::targets::{Artifact, Input};
-use crate::templates::{LINUX_IP6TABLES, LINUX_IPTABLES, LINUX_NFT, LINUX_SERVER};
 
 /// `INTERFACE.conf` for wg-quick, `camvpn.nft`, `camvpn.iptables` and
 /// `camvpn.ip6tables` (only the chosen backend's with `--firewall`).

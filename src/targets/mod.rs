@@ -3,10 +3,13 @@
 //! into artifacts: file names, contents and modes. Targets never write files
 //! and never concatenate config text; the caller writes the artifacts.
 
+pub mod context;
 mod ddwrt;
 mod linux;
 mod openwrt;
 mod peers;
+pub mod qr;
+pub mod templates;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -16,11 +19,11 @@ use std::sync::{Mutex, PoisonError};
 use minijinja::value::{Serde, Value};
 use zeroize::Zeroizing;
 
-use crate::context::Context;
 use crate::error::{InvalidValue, Result};
-use crate::site::{Firewall, Platform, Site};
+use crate::model::site::{Firewall, Platform, Site};
 use crate::store::Secrets;
-use crate::templates::Templates;
+use crate::targets::context::Context;
+use crate::targets::templates::Templates;
 
 pub use openwrt::read_router_config;
 pub use peers::{peer_config, peer_qr};
@@ -84,7 +87,7 @@ pub struct RenderOptions {
     /// Only this firewall backend (Linux); both when `None`.
     pub firewall: Option<Firewall>,
     /// The router's current UCI configs (OpenWrt).
-    pub router: Option<crate::uci::Configs>,
+    pub router: Option<crate::formats::uci::Configs>,
     /// Called after each peer's files are rendered.
     pub on_peer: Option<OnPeer>,
     /// Which files of each peer to render.

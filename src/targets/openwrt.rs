@@ -17,11 +17,11 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::formats::uci::{self, Configs, Package};
 use crate::policy::Viewer;
 use crate::store::SECRET_FILE;
+use crate::targets::templates::OPENWRT_UCI;
 use crate::targets::{Artifact, Input};
-use crate::templates::OPENWRT_UCI;
-use crate::uci::{self, Configs, Package};
 
 /// The firewall zone camvpn creates for the tunnel.
 pub const ZONE: &str = "vpn";

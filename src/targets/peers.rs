@@ -11,12 +11,12 @@ use minijinja::context;
 use minijinja::value::{Serde, Value};
 use rayon::prelude::*;
 
-use crate::context::PeerCtx;
 use crate::error::{Error, Result};
-use crate::qr::{Qr, SVG_DECLARATION};
 use crate::store::SECRET_FILE;
+use crate::targets::context::PeerCtx;
+use crate::targets::qr::{Qr, SVG_DECLARATION};
+use crate::targets::templates::{ONBOARDING, ONBOARDING_INDEX, PEER_CONF, Templates};
 use crate::targets::{Artifact, Input, PeerFiles, Sink};
-use crate::templates::{ONBOARDING, ONBOARDING_INDEX, PEER_CONF, Templates};
 
 /// The wg-quick config of `peer`, as the phone imports it.
 pub fn peer_config(templates: &Templates, base: &Value, peer: &PeerCtx) -> Result<String> {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use camvpn::uci::{self, Configs};
+use camvpn::formats::uci::{self, Configs};
 
 use crate::common::{Cmd, Netns, Site, root_or_skip, tool};
 

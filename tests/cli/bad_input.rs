@@ -343,7 +343,7 @@ fn bad_key_files_name_the_file() {
 fn a_key_that_does_not_match_site_toml() {
     let s = Site::new();
     s.init();
-    let other = camvpn::keys::PrivateKey::generate().to_base64();
+    let other = camvpn::model::keys::PrivateKey::generate().to_base64();
     fs::write(s.dir().join("keys/server.key"), format!("{}\n", *other)).unwrap();
     let r = s
         .cmd()

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use camvpn::store::SiteDir;
+use camvpn::targets::templates::Templates;
 use camvpn::targets::{self, RenderOptions, Target};
-use camvpn::templates::Templates;
 
 use crate::common::{Site, tool};
 
@@ -227,7 +227,7 @@ fn a_hostile_description_cannot_break_out_of_its_quotes() {
     let dir = SiteDir::new(s.dir());
     let site = dir.load().unwrap();
     let secrets = dir.load_secrets(&site).unwrap();
-    let mut ctx = camvpn::context::Context::new(&site, Some(&secrets));
+    let mut ctx = targets::context::Context::new(&site, Some(&secrets));
     let pwned = s.path("pwned");
     let hostile = format!(
         "x'; touch {0}; echo '$(touch {0})`touch {0}`\"\n",
@@ -242,7 +242,7 @@ fn a_hostile_description_cannot_break_out_of_its_quotes() {
     targets::render_context(
         &site,
         ctx,
-        Target(camvpn::site::Platform::Ddwrt),
+        Target(camvpn::model::site::Platform::Ddwrt),
         &Templates::new(None).unwrap(),
         &only_router,
         &sink,

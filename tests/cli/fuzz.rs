@@ -2,7 +2,7 @@
 //! with the characters the formats treat specially.
 
 use camvpn::audit::{self, Format};
-use camvpn::uci::{self, Configs};
+use camvpn::formats::uci::{self, Configs};
 use proptest::prelude::*;
 
 const FIXTURES: &[&str] = &[

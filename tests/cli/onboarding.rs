@@ -100,7 +100,7 @@ fn the_page_has_the_steps_the_cameras_and_no_external_resources() {
 fn a_peer_with_its_own_key_gets_a_page_without_a_code() {
     let s = Site::new();
     s.init();
-    let key = camvpn::keys::PrivateKey::generate()
+    let key = camvpn::model::keys::PrivateKey::generate()
         .public_key()
         .to_string();
     s.cmd()

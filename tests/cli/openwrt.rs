@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use camvpn::uci::{self, Configs, Package};
+use camvpn::formats::uci::{self, Configs, Package};
 
 use crate::common::Site;
 

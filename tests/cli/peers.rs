@@ -207,7 +207,7 @@ fn show_output_file_is_private() {
 fn own_public_key_peer_gets_no_private_key_and_no_qr() {
     let s = Site::new();
     s.init();
-    let pubkey = camvpn::keys::PrivateKey::generate()
+    let pubkey = camvpn::model::keys::PrivateKey::generate()
         .public_key()
         .to_string();
     s.cmd()

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use curve25519_dalek::scalar::clamp_integer;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
@@ -92,7 +92,7 @@ impl fmt::Debug for PrivateKey {
 }
 
 /// A WireGuard public key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
 pub struct PublicKey([u8; 32]);
 
 impl PublicKey {
@@ -124,20 +124,6 @@ impl FromStr for PublicKey {
         decode(s)
             .map(|b| PublicKey(*b))
             .map_err(|reason| InvalidValue::new(format!("invalid public key: {reason}")))
-    }
-}
-
-impl Serialize for PublicKey {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for PublicKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -1,29 +1,27 @@
 //! The site directory on disk: `site.toml`, `keys/`, and the lock.
 //!
-//! Writes are staged in a [`Batch`]: every file is first written to a temp
-//! file in its own directory, then the file system is synced once, then the
-//! temp files are renamed over their targets in the order they were added, so
-//! no reader ever sees a truncated file, and a crash leaves either the old or
-//! the new version of each file. Callers add key files before `site.toml`, so
-//! that `site.toml` never names a peer whose key is not on disk yet. Syncing
-//! once per batch rather than once per file is what keeps adding a thousand
-//! peers fast.
+//! Writes are staged in a [`Batch`] (see [`batch`]). Callers add key files
+//! before `site.toml`, so that `site.toml` never names a peer whose key is
+//! not on disk yet.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+mod batch;
+
+pub use batch::{Batch, Staged, make_dir, stage, write_file};
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::keys::{PresharedKey, PrivateKey};
-use crate::name::PeerName;
-use crate::peer::Peer;
-use crate::site::Site;
+use crate::model::keys::{PresharedKey, PrivateKey};
+use crate::model::name::PeerName;
+use crate::model::peer::Peer;
+use crate::model::site::Site;
 
 /// Mode of files holding secrets, and of the directories holding them.
 pub const SECRET_FILE: u32 = 0o600;
@@ -31,188 +29,6 @@ pub const SECRET_FILE: u32 = 0o600;
 pub const SECRET_DIR: u32 = 0o700;
 /// Mode of files that hold no secrets.
 pub const PUBLIC_FILE: u32 = 0o644;
-
-/// A file written to a temp file next to its target, not yet renamed.
-/// Dropped without [`Batch::commit`], the temp file is removed.
-pub struct Staged {
-    tmp: tempfile::TempPath,
-    target: PathBuf,
-}
-
-/// Writes `bytes` to a temp file next to `path`, created with `mode` (a
-/// secret is never readable by others, not even for a moment). The file is
-/// closed at once, so thousands can be staged without running out of file
-/// descriptors.
-pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
-    let werr = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".camvpn-")
-        .permissions(Permissions::from_mode(mode))
-        .tempfile_in(parent(path))
-        .map_err(werr)?;
-    // The umask may have taken bits away: then set exactly the mode asked
-    // for. Knowing the umask saves a stat per file on bulk writes.
-    let stripped = match umask() {
-        Some(umask) => umask & mode != 0,
-        None => tmp.as_file().metadata().map_err(werr)?.permissions().mode() & 0o777 != mode,
-    };
-    if stripped {
-        tmp.as_file()
-            .set_permissions(Permissions::from_mode(mode))
-            .map_err(werr)?;
-    }
-    tmp.write_all(bytes).map_err(werr)?;
-    Ok(Staged {
-        tmp: tmp.into_temp_path(),
-        target: path.to_path_buf(),
-    })
-}
-
-/// The umask of this process, read once (from `/proc`, Linux 4.7 and
-/// later: reading it with umask(2) would change it for other threads).
-fn umask() -> Option<u32> {
-    static UMASK: OnceLock<Option<u32>> = OnceLock::new();
-    *UMASK.get_or_init(|| {
-        let status = fs::read_to_string("/proc/self/status").ok()?;
-        let value = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
-        u32::from_str_radix(value.trim(), 8).ok()
-    })
-}
-
-/// A set of file writes and removals applied together.
-#[derive(Default)]
-pub struct Batch {
-    staged: Vec<Staged>,
-    removes: Vec<PathBuf>,
-}
-
-impl Batch {
-    /// An empty batch.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Creates `dir` (and parents) with `mode` now, for the files to come.
-    pub fn dir(&mut self, dir: impl AsRef<Path>, mode: u32) -> Result<&mut Self> {
-        make_dir(dir.as_ref(), mode)?;
-        Ok(self)
-    }
-
-    /// Stages `bytes` for `path` with `mode`.
-    pub fn write(
-        &mut self,
-        path: impl AsRef<Path>,
-        bytes: impl AsRef<[u8]>,
-        mode: u32,
-    ) -> Result<&mut Self> {
-        self.staged
-            .push(stage(path.as_ref(), bytes.as_ref(), mode)?);
-        Ok(self)
-    }
-
-    /// Adds files staged elsewhere (by other threads).
-    pub fn extend(&mut self, staged: impl IntoIterator<Item = Staged>) -> &mut Self {
-        self.staged.extend(staged);
-        self
-    }
-
-    /// Removes `path` (if it exists) after all writes.
-    pub fn remove(&mut self, path: impl Into<PathBuf>) -> &mut Self {
-        self.removes.push(path.into());
-        self
-    }
-
-    /// The paths written, in order.
-    pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.staged.iter().map(|s| s.target.as_path())
-    }
-
-    /// Syncs each file system once, then renames every staged file over its
-    /// target in order, then removes what is to be removed.
-    pub fn commit(self) -> Result<()> {
-        let dirs: BTreeSet<PathBuf> = self
-            .staged
-            .iter()
-            .map(|s| parent(&s.target).to_path_buf())
-            .collect();
-        let mut synced = BTreeSet::new();
-        for d in &dirs {
-            let f = File::open(d).map_err(|source| Error::Write {
-                path: d.clone(),
-                source,
-            })?;
-            let dev = f
-                .metadata()
-                .map_or(0, |m| std::os::unix::fs::MetadataExt::dev(&m));
-            if synced.insert(dev) {
-                rustix::fs::syncfs(&f).map_err(|e| Error::Write {
-                    path: d.clone(),
-                    source: e.into(),
-                })?;
-            }
-        }
-        let mut touched = dirs;
-        for s in self.staged {
-            s.tmp.persist(&s.target).map_err(|e| Error::Write {
-                path: s.target.clone(),
-                source: e.error,
-            })?;
-        }
-        for path in &self.removes {
-            match fs::remove_file(path) {
-                Ok(()) => {
-                    touched.insert(parent(path).to_path_buf());
-                }
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(Error::Write {
-                        path: path.clone(),
-                        source,
-                    });
-                }
-            }
-        }
-        // Make the renames themselves durable.
-        for dir in touched {
-            if let Ok(d) = File::open(&dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    }
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// Creates `dir` with `mode` (parents with the default mode); tightens the
-/// mode of an existing directory.
-pub fn make_dir(dir: &Path, mode: u32) -> Result<()> {
-    let werr = |source| Error::Write {
-        path: dir.to_path_buf(),
-        source,
-    };
-    if let Some(p) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(p).map_err(werr)?;
-    }
-    match DirBuilder::new().mode(mode).create(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists && dir.is_dir() => {
-            if mode == SECRET_DIR {
-                fs::set_permissions(dir, Permissions::from_mode(mode)).map_err(werr)?;
-            }
-            Ok(())
-        }
-        Err(e) => Err(werr(e)),
-    }
-}
 
 /// A held lock on the site directory; released on drop.
 pub struct Lock(#[allow(dead_code)] Option<File>);
@@ -438,6 +254,13 @@ impl SiteDir {
         Ok(PeerSecrets { private, psk })
     }
 
+    /// Writes `site.toml` alone, atomically (a change that adds no keys).
+    pub fn save(&self, site: &Site) -> Result<()> {
+        let mut batch = Batch::new();
+        self.stage_site(&mut batch, site)?;
+        batch.commit()
+    }
+
     /// Adds the writes that store `site` to `batch` (after any key files).
     pub fn stage_site(&self, batch: &mut Batch, site: &Site) -> Result<()> {
         batch.write(self.site_file(), site_to_toml(site)?, PUBLIC_FILE)?;
@@ -530,7 +353,7 @@ pub fn parse_site(text: &str, path: &Path) -> Result<Site> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::tests::site;
+    use crate::model::site::tests::site;
 
     #[test]
     fn site_round_trips_through_toml() {

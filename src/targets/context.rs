@@ -10,10 +10,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::camera::Camera;
-use crate::peer::Peer;
+use crate::model::camera::Camera;
+use crate::model::peer::Peer;
+use crate::model::site::Site;
 use crate::policy::Policy;
-use crate::site::Site;
 use crate::store::Secrets;
 
 /// Information about camvpn itself.

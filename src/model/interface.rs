@@ -3,16 +3,16 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 use crate::error::InvalidValue;
-use crate::name::describe;
+use crate::model::name::describe;
 
 /// A network interface name, as wg-quick accepts it: 1 to 15 characters of
 /// `[a-zA-Z0-9_=+.-]` (wg-quick matches exactly this before it does anything,
 /// and the kernel's limit is 15). The WireGuard interface, the WAN and the LAN
 /// interface all use it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
 pub struct InterfaceName(String);
 
 impl InterfaceName {
@@ -67,20 +67,6 @@ impl FromStr for InterfaceName {
 impl fmt::Display for InterfaceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl Serialize for InterfaceName {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for InterfaceName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -13,14 +13,14 @@ use std::str::FromStr;
 use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
-use crate::camera::Camera;
-use crate::endpoint::Endpoint;
 use crate::error::{Error, InvalidValue, Result};
-use crate::interface::InterfaceName;
-use crate::keys::PublicKey;
-use crate::name::{CameraName, PeerName};
-use crate::peer::{Access, Peer};
-use crate::vendor::Catalog;
+use crate::model::camera::Camera;
+use crate::model::endpoint::Endpoint;
+use crate::model::interface::InterfaceName;
+use crate::model::keys::PublicKey;
+use crate::model::name::{CameraName, PeerName};
+use crate::model::peer::{Access, Peer};
+use crate::model::vendor::Catalog;
 
 /// The router platform a site is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +250,36 @@ impl Site {
                     self.peers.iter().map(|p| &p.name),
                 )
             })
+    }
+
+    /// Checks that every camera `access` names is on the site.
+    pub fn check_access(&self, access: &Access) -> Result<()> {
+        if let Access::Only(list) = access {
+            for c in list {
+                self.camera(c.as_str())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The camera called `name`, to change it.
+    pub fn camera_mut(&mut self, name: &str) -> Result<&mut Camera> {
+        self.camera(name)?;
+        Ok(self
+            .cameras
+            .iter_mut()
+            .find(|c| c.name.as_str() == name)
+            .expect("found above"))
+    }
+
+    /// The peer called `name`, to change it.
+    pub fn peer_mut(&mut self, name: &str) -> Result<&mut Peer> {
+        self.peer(name)?;
+        Ok(self
+            .peers
+            .iter_mut()
+            .find(|p| p.name.as_str() == name)
+            .expect("found above"))
     }
 
     /// The cameras a peer may reach.
@@ -567,7 +597,7 @@ impl Admission {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::keys::PrivateKey;
+    use crate::model::keys::PrivateKey;
 
     pub(crate) fn site() -> Site {
         Site {

@@ -7,9 +7,9 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
-use crate::keys::PublicKey;
-use crate::name::{CameraName, PeerName};
-use crate::port::PortFilter;
+use crate::model::keys::PublicKey;
+use crate::model::name::{CameraName, PeerName};
+use crate::model::port::PortFilter;
 
 /// Which cameras a peer may reach.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

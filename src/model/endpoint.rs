@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 use crate::error::InvalidValue;
 
@@ -28,7 +28,7 @@ impl fmt::Display for Host {
 
 /// Where phones reach the router: a host and, when it differs from the
 /// listen port (a port forward in front of the router), a port.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, SerializeDisplay, DeserializeFromStr)]
 pub struct Endpoint {
     /// The host.
     pub host: Host,
@@ -81,7 +81,7 @@ fn check_dns_name(name: &str, whole: &str) -> Result<(), InvalidValue> {
         {
             return Err(bad(&format!(
                 "the host name cannot contain {}",
-                crate::name::describe(c)
+                crate::model::name::describe(c)
             )));
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -164,20 +164,6 @@ impl fmt::Display for Endpoint {
             (host, Some(p)) => write!(f, "{host}:{p}"),
             (host, None) => write!(f, "{host}"),
         }
-    }
-}
-
-impl Serialize for Endpoint {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Endpoint {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::port::PortSpec;
+use crate::model::port::PortSpec;
 
 /// How sure we are about a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ impl Catalog {
     pub fn get() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            toml::from_str(include_str!("../data/vendors.toml"))
+            toml::from_str(include_str!("../../data/vendors.toml"))
                 .expect("data/vendors.toml is valid (checked by a unit test)")
         })
     }

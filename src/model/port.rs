@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 use crate::error::InvalidValue;
 
@@ -34,7 +35,9 @@ impl fmt::Display for Proto {
 }
 
 /// One port of a camera: `554/tcp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, SerializeDisplay, DeserializeFromStr,
+)]
 pub struct PortSpec {
     /// The port, 1 to 65535.
     pub port: u16,
@@ -84,20 +87,6 @@ impl fmt::Display for PortSpec {
     }
 }
 
-impl Serialize for PortSpec {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for PortSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +125,7 @@ mod tests {
 
 /// What a peer may use on its cameras: a service name from the vendor
 /// presets (`rtsp`, `web`…) or one port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
 pub enum PortFilter {
     /// A service name, as in the vendor presets.
     Service(String),
@@ -161,7 +150,7 @@ impl FromStr for PortFilter {
         if s.contains('/') {
             return s.parse().map(PortFilter::Port);
         }
-        let known = crate::vendor::Catalog::get().services();
+        let known = crate::model::vendor::Catalog::get().services();
         if known.iter().any(|k| k == s) {
             Ok(PortFilter::Service(s.to_owned()))
         } else {
@@ -179,19 +168,5 @@ impl fmt::Display for PortFilter {
             PortFilter::Service(s) => f.write_str(s),
             PortFilter::Port(p) => p.fmt(f),
         }
-    }
-}
-
-impl Serialize for PortFilter {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for PortFilter {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }

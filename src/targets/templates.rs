@@ -40,36 +40,45 @@ pub const IPTABLES_RULES: &str = "common/iptables-rules.j2";
 
 /// The built-in templates, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
-    (LINUX_SERVER, include_str!("../templates/linux/wg.conf.j2")),
-    (LINUX_NFT, include_str!("../templates/linux/camvpn.nft.j2")),
+    (
+        LINUX_SERVER,
+        include_str!("../../templates/linux/wg.conf.j2"),
+    ),
+    (
+        LINUX_NFT,
+        include_str!("../../templates/linux/camvpn.nft.j2"),
+    ),
     (
         LINUX_IPTABLES,
-        include_str!("../templates/linux/camvpn.iptables.j2"),
+        include_str!("../../templates/linux/camvpn.iptables.j2"),
     ),
     (
         LINUX_IP6TABLES,
-        include_str!("../templates/linux/camvpn.ip6tables.j2"),
+        include_str!("../../templates/linux/camvpn.ip6tables.j2"),
     ),
     (
         OPENWRT_UCI,
-        include_str!("../templates/openwrt/camvpn.uci.j2"),
+        include_str!("../../templates/openwrt/camvpn.uci.j2"),
     ),
     (
         DDWRT_SCRIPT,
-        include_str!("../templates/ddwrt/camvpn-ddwrt.sh.j2"),
+        include_str!("../../templates/ddwrt/camvpn-ddwrt.sh.j2"),
     ),
-    (PEER_CONF, include_str!("../templates/common/peer.conf.j2")),
+    (
+        PEER_CONF,
+        include_str!("../../templates/common/peer.conf.j2"),
+    ),
     (
         ONBOARDING,
-        include_str!("../templates/common/onboarding.html.j2"),
+        include_str!("../../templates/common/onboarding.html.j2"),
     ),
     (
         ONBOARDING_INDEX,
-        include_str!("../templates/common/index.html.j2"),
+        include_str!("../../templates/common/index.html.j2"),
     ),
     (
         IPTABLES_RULES,
-        include_str!("../templates/common/iptables-rules.j2"),
+        include_str!("../../templates/common/iptables-rules.j2"),
     ),
 ];
 

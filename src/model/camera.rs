@@ -5,9 +5,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::name::CameraName;
-use crate::port::PortSpec;
-use crate::vendor::{Catalog, Vendor};
+use crate::model::name::CameraName;
+use crate::model::port::PortSpec;
+use crate::model::vendor::{Catalog, Vendor};
 
 /// A camera, NVR or VMS server that must be reachable only through the tunnel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,306 @@
+//! `apply` and `--undo` on a Linux host: the nft table or iptables chains,
+//! forwarding, and the wg-quick interface.
+
+use std::fs;
+use std::io::Write as _;
+
+use super::run::{Host, exec};
+use super::{Applied, ApplyOptions, Event, artifact, read_state};
+use crate::error::{Error, Result};
+use crate::model::site::{Firewall, Platform, Site};
+use crate::store::{PUBLIC_FILE, SECRET_FILE};
+use crate::targets::Artifact;
+
+/// The chains iptables hooks camvpn's chains into: (table, built-in, ours).
+const HOOKS: &[(&str, &str, &str)] = &[
+    ("filter", "INPUT", "CAMVPN_INPUT"),
+    ("filter", "FORWARD", "CAMVPN_FORWARD"),
+    ("nat", "POSTROUTING", "CAMVPN_POSTROUTING"),
+];
+
+const IPV4_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
+const IPV6_FORWARD: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
+
+/// Base chains of other tables whose policy drops what camvpn accepts.
+fn drop_policy_chains() -> Vec<String> {
+    let Some(out) = Host::probe(&["nft", "-j", "list", "chains"]) else {
+        return Vec::new();
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for item in v["nftables"].as_array().into_iter().flatten() {
+        let c = &item["chain"];
+        let hook = c["hook"].as_str().unwrap_or("");
+        if c["table"] != "camvpn" && c["policy"] == "drop" && (hook == "forward" || hook == "input")
+        {
+            found.push(format!(
+                "{} {} chain {} (hook {hook})",
+                c["family"].as_str().unwrap_or("?"),
+                c["table"].as_str().unwrap_or("?"),
+                c["name"].as_str().unwrap_or("?")
+            ));
+        }
+    }
+    found
+}
+
+/// Puts `site` on this Linux host.
+pub(super) fn apply(
+    site: &Site,
+    arts: &[Artifact],
+    opts: &ApplyOptions,
+    host: &mut Host<'_>,
+) -> Result<()> {
+    let previous = read_state(&opts.state_file)?;
+    let iface = site.interface.to_string();
+    let conf_name = format!("{iface}.conf");
+    let wg_conf = opts.wg_dir.join(&conf_name);
+
+    if opts.firewall == Firewall::Nft {
+        for chain in drop_policy_chains() {
+            (host.report)(Event::Warning(format!(
+                "{chain} has policy drop; nftables cannot override another table's drop, so that chain must accept udp port {} and traffic from {iface} (camvpn then narrows it to the policy)",
+                site.listen_port
+            )));
+        }
+    }
+
+    // 1. The firewall, before the tunnel carries anything.
+    match opts.firewall {
+        Firewall::Nft => load_nft(host, &artifact(arts, "camvpn.nft").bytes)?,
+        Firewall::Iptables => load_iptables(
+            host,
+            &artifact(arts, "camvpn.iptables").bytes,
+            &artifact(arts, "camvpn.ip6tables").bytes,
+        )?,
+    }
+    if let Some(prev) = &previous
+        && prev.firewall != opts.firewall
+    {
+        // Switching backends: the new one is in place, now drop the old.
+        remove_firewall(host, prev.firewall)?;
+    }
+
+    // 2. Forwarding.
+    let mut state = Applied {
+        firewall: opts.firewall,
+        interface: iface.clone(),
+        wg_conf: wg_conf.clone(),
+        ipv4_forward_was: previous.as_ref().and_then(|p| p.ipv4_forward_was.clone()),
+        ipv6_forward_was: previous.as_ref().and_then(|p| p.ipv6_forward_was.clone()),
+    };
+    if let Some(was) = set_sysctl(host, IPV4_FORWARD, "1")? {
+        state.ipv4_forward_was.get_or_insert(was);
+    }
+    let v6 = site.subnet6.is_some() || site.cameras.iter().any(|c| c.ip6.is_some());
+    if v6 && let Some(was) = set_sysctl(host, IPV6_FORWARD, "1")? {
+        state.ipv6_forward_was.get_or_insert(was);
+    }
+
+    // 3. WireGuard.
+    let conf = artifact(arts, &conf_name);
+    (host.report)(Event::Content(
+        wg_conf.display().to_string(),
+        "(contains the router's private key)".into(),
+    ));
+    host.write(&wg_conf, &conf.bytes, SECRET_FILE)?;
+    let wg_conf_s = wg_conf.display().to_string();
+    let exists =
+        Host::probe(&["ip", "link", "show", "dev", &iface]).is_some_and(|o| o.status.success());
+    if exists {
+        // syncconf keeps the sessions of unchanged peers; wg-quick strip
+        // removes what only wg-quick understands.
+        (host.report)(Event::Action(format!(
+            "run: wg syncconf {iface} <(wg-quick strip {wg_conf_s})"
+        )));
+        if !host.dry_run {
+            let stripped = exec(&["wg-quick", "strip", &wg_conf_s], None)?.stdout;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".camvpn-strip-")
+                .tempfile()
+                .map_err(|source| Error::Write {
+                    path: std::env::temp_dir(),
+                    source,
+                })?;
+            tmp.write_all(stripped.as_bytes())
+                .map_err(|source| Error::Write {
+                    path: tmp.path().to_path_buf(),
+                    source,
+                })?;
+            exec(
+                &["wg", "syncconf", &iface, &tmp.path().display().to_string()],
+                None,
+            )?;
+        }
+    } else {
+        // wg-quick says what it does on standard error.
+        let out = host.run(&["wg-quick", "up", &wg_conf_s])?;
+        if !out.stderr.is_empty() {
+            (host.report)(Event::Output(out.stderr));
+        }
+    }
+
+    // 4. The record.
+    let json = serde_json::to_vec_pretty(&state).expect("serializable");
+    host.write(&opts.state_file, &json, PUBLIC_FILE)?;
+    Ok(())
+}
+
+/// Returns the old value when it changed one.
+fn set_sysctl(host: &mut Host<'_>, path: &str, value: &str) -> Result<Option<String>> {
+    let now = fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.into(),
+        source,
+    })?;
+    let now = now.trim().to_owned();
+    if now == value {
+        return Ok(None);
+    }
+    (host.report)(Event::Action(format!(
+        "write: {path} = {value} (was {now})"
+    )));
+    if !host.dry_run {
+        fs::write(path, value).map_err(|source| Error::Write {
+            path: path.into(),
+            source,
+        })?;
+    }
+    Ok(Some(now))
+}
+
+fn load_nft(host: &mut Host<'_>, rules: &[u8]) -> Result<()> {
+    let text = String::from_utf8_lossy(rules).into_owned();
+    (host.report)(Event::Content("camvpn.nft".into(), text));
+    // The check parses against the running kernel; the load is one transaction.
+    host.run_input(&["nft", "-c", "-f", "-"], rules, "camvpn.nft")?;
+    host.run_input(&["nft", "-f", "-"], rules, "camvpn.nft")?;
+    Ok(())
+}
+
+fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8]) -> Result<()> {
+    (host.report)(Event::Content(
+        "camvpn.iptables".into(),
+        String::from_utf8_lossy(v4).into_owned(),
+    ));
+    (host.report)(Event::Content(
+        "camvpn.ip6tables".into(),
+        String::from_utf8_lossy(v6).into_owned(),
+    ));
+    let families = [
+        ("iptables", v4, "camvpn.iptables"),
+        ("ip6tables", v6, "camvpn.ip6tables"),
+    ];
+    // Save first: this is what a failure restores.
+    let mut saved = Vec::new();
+    for (tool, _, _) in families {
+        let out = if host.dry_run {
+            String::new()
+        } else {
+            exec(&[&format!("{tool}-save")], None)?.stdout
+        };
+        saved.push((tool, out));
+    }
+    for (tool, rules, name) in families {
+        host.run_input(
+            &[&format!("{tool}-restore"), "--test", "--noflush"],
+            rules,
+            name,
+        )?;
+    }
+    let result = (|| -> Result<()> {
+        for (tool, rules, name) in families {
+            host.run_input(&[&format!("{tool}-restore"), "--noflush"], rules, name)?;
+            for (table, builtin, ours) in HOOKS {
+                let hooked = Host::probe(&[tool, "-t", table, "-C", builtin, "-j", ours])
+                    .is_some_and(|o| o.status.success());
+                if !hooked {
+                    host.run(&[tool, "-t", table, "-I", builtin, "1", "-j", ours])?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (tool, rules) in &saved {
+            let _ = exec(&[&format!("{tool}-restore")], Some(rules.as_bytes()));
+        }
+        return Err(Error::Failed(format!(
+            "{e}; the previous iptables rules were restored"
+        )));
+    }
+    Ok(())
+}
+
+fn remove_firewall(host: &mut Host<'_>, firewall: Firewall) -> Result<()> {
+    match firewall {
+        Firewall::Nft => {
+            let loaded = Host::probe(&["nft", "list", "table", "inet", "camvpn"])
+                .is_some_and(|o| o.status.success());
+            if loaded {
+                host.run(&["nft", "delete", "table", "inet", "camvpn"])?;
+            }
+        }
+        Firewall::Iptables => {
+            for tool in ["iptables", "ip6tables"] {
+                for (table, builtin, ours) in HOOKS {
+                    while Host::probe(&[tool, "-t", table, "-C", builtin, "-j", ours])
+                        .is_some_and(|o| o.status.success())
+                    {
+                        host.run(&[tool, "-t", table, "-D", builtin, "-j", ours])?;
+                        if host.dry_run {
+                            break;
+                        }
+                    }
+                    if Host::probe(&[tool, "-t", table, "-S", ours])
+                        .is_some_and(|o| o.status.success())
+                    {
+                        host.run(&[tool, "-t", table, "-F", ours])?;
+                        host.run(&[tool, "-t", table, "-X", ours])?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Takes a site off this host: the firewall, the interface, the config file,
+/// and forwarding as it was before camvpn.
+pub(super) fn undo(site: &Site, opts: &ApplyOptions, report: &mut dyn FnMut(Event)) -> Result<()> {
+    if site.platform != Platform::Linux {
+        return Err(Error::Conflict(
+            "apply --undo is for Linux hosts; on OpenWrt delete camvpn's sections (uci show network firewall | grep camvpn_) and the interface, then reload".into(),
+        ));
+    }
+    let state = read_state(&opts.state_file)?;
+    let mut host = Host::new(opts.dry_run, report);
+    let (firewall, iface, wg_conf) = match &state {
+        Some(s) => (s.firewall, s.interface.clone(), s.wg_conf.clone()),
+        None => (
+            opts.firewall,
+            site.interface.to_string(),
+            opts.wg_dir.join(format!("{}.conf", site.interface)),
+        ),
+    };
+    if Host::probe(&["ip", "link", "show", "dev", &iface]).is_some_and(|o| o.status.success()) {
+        if wg_conf.exists() {
+            host.run(&["wg-quick", "down", &wg_conf.display().to_string()])?;
+        } else {
+            host.run(&["ip", "link", "del", "dev", &iface])?;
+        }
+    }
+    remove_firewall(&mut host, firewall)?;
+    host.remove(&wg_conf)?;
+    if let Some(s) = &state {
+        if let Some(was) = &s.ipv4_forward_was {
+            set_sysctl(&mut host, IPV4_FORWARD, was)?;
+        }
+        if let Some(was) = &s.ipv6_forward_was {
+            set_sysctl(&mut host, IPV6_FORWARD, was)?;
+        }
+    }
+    host.remove(&opts.state_file)?;
+    Ok(())
+}

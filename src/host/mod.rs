@@ -1,0 +1,134 @@
+//! `apply`: puts a site on the Linux host it runs on.
+//!
+//! Order matters. The firewall is loaded first, so the tunnel never carries
+//! traffic without the policy; a firewall that fails to load stops `apply`
+//! before anything else changes. nftables loads are atomic (the file replaces
+//! the table in one transaction); for iptables camvpn saves the rules first,
+//! tests the new ones with `--test`, and restores the saved rules if any step
+//! fails. Then the WireGuard config is written (0600) and the interface is
+//! brought up, or, when it is up, reloaded with `wg syncconf`, which keeps
+//! the sessions of peers that did not change. What `apply` changed is
+//! recorded next to `site.toml`, so `--undo` can put the host back.
+
+mod linux;
+mod openwrt;
+pub mod routes;
+mod run;
+
+use run::Host;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::site::{Firewall, Platform, Site};
+use crate::store::Secrets;
+use crate::targets::templates::Templates;
+use crate::targets::{self, Artifact, PeerFiles, RenderOptions, Target};
+
+/// What `apply` reports as it goes.
+pub enum Event {
+    /// A change to the host (in a dry run: a change it would make).
+    Action(String),
+    /// File contents, shown with --verbose and in dry runs.
+    Content(String, String),
+    /// Something the user should know.
+    Warning(String),
+    /// Output of a command that ran.
+    Output(String),
+}
+
+/// Options of `apply`.
+pub struct ApplyOptions {
+    /// Print, do not change.
+    pub dry_run: bool,
+    /// The firewall backend.
+    pub firewall: Firewall,
+    /// Where wg-quick configs live (`/etc/wireguard`).
+    pub wg_dir: PathBuf,
+    /// The record of what was applied.
+    pub state_file: PathBuf,
+    /// The router's UCI configs (OpenWrt).
+    pub uci_dir: PathBuf,
+}
+
+/// What was applied, for `--undo` and for switching backends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Applied {
+    /// The backend loaded.
+    pub firewall: Firewall,
+    /// The WireGuard interface.
+    pub interface: String,
+    /// The config written.
+    pub wg_conf: PathBuf,
+    /// `net.ipv4.ip_forward` before camvpn first changed it.
+    pub ipv4_forward_was: Option<String>,
+    /// `net.ipv6.conf.all.forwarding` before camvpn first changed it.
+    pub ipv6_forward_was: Option<String>,
+}
+
+fn artifact<'a>(arts: &'a [Artifact], path: &str) -> &'a Artifact {
+    arts.iter()
+        .find(|a| a.path == Path::new(path))
+        .expect("the target renders it")
+}
+
+/// Reads the record of the last apply.
+pub fn read_state(path: &Path) -> Result<Option<Applied>> {
+    match fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::File {
+                path: path.to_path_buf(),
+                message: format!("{e}; delete it if camvpn's firewall is not loaded"),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Puts `site` on this host.
+pub fn apply(
+    site: &Site,
+    secrets: &Secrets,
+    templates: &Templates,
+    opts: &ApplyOptions,
+    report: &mut dyn FnMut(Event),
+) -> Result<()> {
+    let router = match site.platform {
+        Platform::Linux => None,
+        Platform::Openwrt => Some(targets::read_router_config(&opts.uci_dir)?),
+        Platform::Ddwrt => return Err(Error::Conflict(
+            "DD-WRT has no camvpn on the router: render --target ddwrt, copy camvpn-ddwrt.sh to the router and run it there".into(),
+        )),
+    };
+    // Only the router's own files: no peer configs, no QR codes.
+    let arts = targets::render_to_vec(
+        site,
+        secrets,
+        Target(site.platform),
+        templates,
+        &RenderOptions {
+            firewall: Some(opts.firewall),
+            router,
+            on_peer: None,
+            peer_files: PeerFiles::None,
+        },
+    )?;
+    let mut host = Host::new(opts.dry_run, report);
+    match site.platform {
+        Platform::Openwrt => openwrt::apply(&arts, &mut host),
+        _ => linux::apply(site, &arts, opts, &mut host),
+    }
+}
+
+/// Takes a site off this host: the firewall, the interface, the config file,
+/// and forwarding as it was before camvpn.
+pub fn undo(site: &Site, opts: &ApplyOptions, report: &mut dyn FnMut(Event)) -> Result<()> {
+    linux::undo(site, opts, report)
+}

@@ -1,0 +1,401 @@
+//! The site itself: create one, change its settings.
+
+use std::fs;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use ipnet::{Ipv4Net, Ipv6Net};
+
+use super::camera::NewCamera;
+use super::peer::{NewPeer, PeerSettings, admit, stage_keys};
+use super::{Notices, modify};
+use crate::audit::{self, Format};
+use crate::error::{Error, Result};
+use crate::host::routes;
+use crate::model::endpoint::Endpoint;
+use crate::model::interface::InterfaceName;
+use crate::model::keys::PrivateKey;
+use crate::model::name::{CameraName, PeerName};
+use crate::model::port::{PortSpec, Proto};
+use crate::model::site::{Firewall, Platform, Site, check_mtu};
+use crate::model::vendor::Catalog;
+use crate::store::{Batch, SECRET_DIR, SECRET_FILE, SiteDir, line};
+
+/// A site to create.
+#[derive(Debug, Clone)]
+pub struct NewSite {
+    /// The router platform.
+    pub platform: Platform,
+    /// The WireGuard interface.
+    pub interface: InterfaceName,
+    /// Where phones reach the router.
+    pub endpoint: Endpoint,
+    /// The UDP port WireGuard listens on.
+    pub listen_port: u16,
+    /// The tunnel subnet.
+    pub subnet: Ipv4Net,
+    /// An IPv6 tunnel prefix.
+    pub subnet6: Option<Ipv6Net>,
+    /// The cameras' LAN.
+    pub lan: Ipv4Net,
+    /// The WAN interface; `None`: the platform's default (see [`create`]).
+    pub wan_if: Option<InterfaceName>,
+    /// The LAN interface; `None`: the platform's default.
+    pub lan_if: Option<InterfaceName>,
+    /// DNS servers for peers.
+    pub dns: Vec<IpAddr>,
+    /// Tunnel MTU.
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive for peers (0: off).
+    pub keepalive: Option<u16>,
+    /// Firewall backend for `apply` on Linux.
+    pub firewall: Firewall,
+    /// May cameras reach the internet.
+    pub camera_internet: bool,
+    /// Log drops.
+    pub log_drops: bool,
+    /// Cameras.
+    pub cameras: Vec<NewCamera>,
+    /// Peers, each with every camera.
+    pub peers: Vec<PeerName>,
+    /// A router config whose camera forwards become cameras, and its format
+    /// (`None`: detected).
+    pub import_forwards: Option<(PathBuf, Option<Format>)>,
+    /// Replace an existing site.
+    pub force: bool,
+}
+
+/// A site created.
+pub struct Created {
+    /// The site as written.
+    pub site: Site,
+    /// Its peers, with their secrets.
+    pub peers: Vec<NewPeer>,
+    /// What was picked or imported.
+    pub notices: Notices,
+}
+
+/// Creates a site: the router's key, cameras, peers. Refuses an existing
+/// site unless `force`, which replaces it with new keys everywhere.
+pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
+    let mut notices = Notices::default();
+    let (wan_if, lan_if) = interfaces(&req, &mut notices);
+    let server = PrivateKey::generate();
+    let mut site = Site {
+        platform: req.platform,
+        interface: req.interface,
+        endpoint: req.endpoint,
+        listen_port: req.listen_port,
+        subnet: req.subnet,
+        subnet6: req.subnet6,
+        lan: req.lan,
+        wan_if,
+        lan_if,
+        dns: req.dns,
+        mtu: req.mtu,
+        keepalive: req.keepalive.filter(|k| *k > 0),
+        firewall: req.firewall,
+        camera_internet: req.camera_internet,
+        log_drops: req.log_drops,
+        server_public_key: server.public_key(),
+        cameras: Vec::new(),
+        peers: Vec::new(),
+    };
+    // Everything is checked before the first write.
+    site.validate().map_err(Error::from)?;
+    for c in req.cameras {
+        c.add_to(&mut site)?;
+    }
+    if let Some((path, format)) = &req.import_forwards {
+        import_cameras(&mut site, path, *format, &mut notices)?;
+    }
+    site.validate().map_err(Error::from)?;
+    let peers = admit(&mut site, req.peers, &PeerSettings::default(), None, None)?;
+    if dir.exists() && !req.force {
+        return Err(exists(dir));
+    }
+
+    let _lock = dir.lock(true)?;
+    if dir.exists() && !req.force {
+        return Err(exists(dir));
+    }
+    let mut batch = Batch::new();
+    batch.dir(dir.keys_dir(), SECRET_DIR)?;
+    batch.write(
+        dir.server_key_file(),
+        line(&server.to_base64()),
+        SECRET_FILE,
+    )?;
+    stage_keys(dir, &mut batch, &peers)?;
+    dir.stage_site(&mut batch, &site)?;
+    if req.force {
+        // Keys of peers of the replaced site must not outlive it.
+        let written: Vec<_> = batch.paths().map(ToOwned::to_owned).collect();
+        if let Ok(entries) = fs::read_dir(dir.keys_dir()) {
+            for e in entries.flatten() {
+                let path = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("");
+                let ours = name.starts_with("peer-") && (ext == "key" || ext == "psk");
+                if ours && !written.contains(&path) {
+                    batch.remove(path);
+                }
+            }
+        }
+    }
+    batch.commit()?;
+    notices.note(format!(
+        "created the {} site in {}: router {} on {}, {} camera(s), {} peer(s)",
+        site.platform,
+        dir.root().display(),
+        site.server_address(),
+        site.endpoint.with_port(site.listen_port),
+        site.cameras.len(),
+        site.peers.len()
+    ));
+    Ok(Created {
+        site,
+        peers,
+        notices,
+    })
+}
+
+fn exists(dir: &SiteDir) -> Error {
+    Error::Conflict(format!(
+        "a site already exists in {}; use --force to replace it (new keys for the router and every peer), or --dir for another site",
+        dir.root().display()
+    ))
+}
+
+/// The WAN and LAN interfaces: the request's, else the platform's defaults.
+/// On Linux the defaults come from this host's routing table (init usually
+/// runs on the router itself), and a note says what was picked.
+fn interfaces(req: &NewSite, notices: &mut Notices) -> (Option<InterfaceName>, InterfaceName) {
+    let name = |s: &str| -> InterfaceName { s.parse().expect("valid default") };
+    match req.platform {
+        Platform::Openwrt => (
+            Some(req.wan_if.clone().unwrap_or_else(|| name("wan"))),
+            req.lan_if.clone().unwrap_or_else(|| name("lan")),
+        ),
+        Platform::Ddwrt => (
+            req.wan_if.clone(),
+            req.lan_if.clone().unwrap_or_else(|| name("br0")),
+        ),
+        Platform::Linux => {
+            let table = routes::read();
+            let mut pick = |given: &Option<InterfaceName>,
+                            role: &str,
+                            net: Ipv4Net,
+                            found: &str,
+                            fallback: &str,
+                            missing: &str,
+                            flag: &str| {
+                given.clone().unwrap_or_else(|| {
+                    let (i, how) = match routes::route_iface(&table, net) {
+                        Some(i) => (i, found),
+                        None => (name(fallback), missing),
+                    };
+                    notices.note(format!(
+                        "{role} interface: {i} ({how}; set {flag} if the router differs)"
+                    ));
+                    i
+                })
+            };
+            let wan = pick(
+                &req.wan_if,
+                "wan",
+                "0.0.0.0/0".parse().expect("valid"),
+                "the interface of this host's default route",
+                "eth0",
+                "no default route found",
+                "--wan-if",
+            );
+            let lan = pick(
+                &req.lan_if,
+                "lan",
+                req.lan,
+                "this host's route to the LAN",
+                "eth1",
+                "no route to the LAN found",
+                "--lan-if",
+            );
+            (Some(wan), lan)
+        }
+    }
+}
+
+/// Turns the hosts that `path` forwards camera ports to into cameras. Their
+/// forwarded ports become their ports: that is what the owner used.
+fn import_cameras(
+    site: &mut Site,
+    path: &std::path::Path,
+    format: Option<Format>,
+    notices: &mut Notices,
+) -> Result<()> {
+    let parsed = super::audit::read(path, format)?;
+    let report = audit::analyze(&[parsed], None);
+    let hosts = audit::camera_hosts(&report);
+    if hosts.is_empty() {
+        notices.warn(format!(
+            "{} forwards no camera ports; no camera imported",
+            path.display()
+        ));
+    }
+    for (ip, findings) in hosts {
+        let IpAddr::V4(ip4) = ip else {
+            notices.warn(format!(
+                "{ip} is IPv6 only; add it with: camvpn camera add NAME --ip IPV4 --ip6 {ip}"
+            ));
+            continue;
+        };
+        if site.cameras.iter().any(|c| c.ip == ip4) {
+            continue;
+        }
+        let mut ports: Vec<PortSpec> = Vec::new();
+        for f in &findings {
+            let Some(range) = f.forward.host_ports() else {
+                notices.warn(format!(
+                    "{ip} receives every port; give its ports with camera set --port"
+                ));
+                continue;
+            };
+            if range.end - range.start >= 16 {
+                notices.warn(format!("{ip}: the range {range} is too wide to import; add its ports with camera set --port"));
+                continue;
+            }
+            for port in range.start..=range.end {
+                for proto in [Proto::Tcp, Proto::Udp] {
+                    let spec = PortSpec { port, proto };
+                    if f.forward.proto.covers(proto) && !ports.contains(&spec) {
+                        ports.push(spec);
+                    }
+                }
+            }
+        }
+        if ports.is_empty() {
+            continue;
+        }
+        let vendor = guess_vendor(&ports);
+        let last = ip4.octets()[3];
+        let mut name: CameraName = format!("cam-{last}").parse().expect("valid");
+        let mut n = 2;
+        while site.check_new_camera_name(&name).is_err() {
+            name = format!("cam-{last}-{n}").parse().expect("valid");
+            n += 1;
+        }
+        let listed: Vec<String> = ports.iter().map(ToString::to_string).collect();
+        notices.note(format!(
+            "imported camera {name} {ip4} ({vendor}: {}) from {}",
+            listed.join(" "),
+            findings
+                .iter()
+                .map(|f| format!("{}:{}", f.forward.file, f.forward.line))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        NewCamera {
+            ports,
+            ..NewCamera::new(name, ip4, vendor)
+        }
+        .add_to(site)?;
+    }
+    Ok(())
+}
+
+/// The one vendor that knows every forwarded port it could know, else generic.
+fn guess_vendor(ports: &[PortSpec]) -> String {
+    let catalog = Catalog::get();
+    let known: Vec<PortSpec> = ports
+        .iter()
+        .copied()
+        .filter(|p| {
+            catalog
+                .vendors
+                .iter()
+                .any(|v| v.name != "generic" && v.known(*p).is_some())
+        })
+        .collect();
+    let fits: Vec<&str> = catalog
+        .vendors
+        .iter()
+        .filter(|v| {
+            v.name != "generic" && !known.is_empty() && known.iter().all(|p| v.known(*p).is_some())
+        })
+        .map(|v| v.name.as_str())
+        .collect();
+    match fits[..] {
+        [one] => one.to_owned(),
+        _ => "generic".to_owned(),
+    }
+}
+
+/// A change to the site's settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SiteChange {
+    /// Where phones reach the router.
+    pub endpoint: Option<Endpoint>,
+    /// The WAN interface.
+    pub wan_if: Option<InterfaceName>,
+    /// The LAN interface.
+    pub lan_if: Option<InterfaceName>,
+    /// DNS servers for peers (empty: none).
+    pub dns: Option<Vec<IpAddr>>,
+    /// Tunnel MTU (0: WireGuard's default).
+    pub mtu: Option<u16>,
+    /// PersistentKeepalive (0: off).
+    pub keepalive: Option<u16>,
+    /// Firewall backend.
+    pub firewall: Option<Firewall>,
+    /// May cameras reach the internet.
+    pub camera_internet: Option<bool>,
+    /// Log drops.
+    pub log_drops: Option<bool>,
+}
+
+/// Changes the site's settings.
+pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
+    let (_, reimport) = modify(dir, |site| {
+        let mut reimport = false;
+        if let Some(e) = change.endpoint {
+            reimport |= e != site.endpoint;
+            site.endpoint = e;
+        }
+        if let Some(w) = change.wan_if {
+            site.wan_if = Some(w);
+        }
+        if let Some(l) = change.lan_if {
+            site.lan_if = l;
+        }
+        if let Some(dns) = change.dns {
+            reimport |= dns != site.dns;
+            site.dns = dns;
+        }
+        if let Some(m) = change.mtu {
+            if m != 0 {
+                check_mtu(m)?;
+            }
+            reimport |= site.mtu != (m != 0).then_some(m);
+            site.mtu = (m != 0).then_some(m);
+        }
+        if let Some(k) = change.keepalive {
+            reimport |= site.keepalive != (k != 0).then_some(k);
+            site.keepalive = (k != 0).then_some(k);
+        }
+        if let Some(f) = change.firewall {
+            site.firewall = f;
+        }
+        if let Some(c) = change.camera_internet {
+            site.camera_internet = c;
+        }
+        if let Some(l) = change.log_drops {
+            site.log_drops = l;
+        }
+        Ok(reimport)
+    })?;
+    let mut notices = Notices::default();
+    if reimport {
+        notices.note("peer configs changed: render again and re-import them on the phones");
+    }
+    notices.note("updated the site; run 'camvpn apply' (or render) to use it");
+    Ok(notices)
+}
