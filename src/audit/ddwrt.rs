@@ -4,16 +4,27 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{Forward, Kind, Parsed, PortRange, Protos};
+use super::{Coverage, Forward, Kind, Parsed, PortRange, Protos};
 
 /// `name=value` lines; a line without `=` continues the previous value
-/// (multi-line values such as `rc_firewall`), `size: …` ends the dump.
-fn vars(text: &str) -> BTreeMap<String, (String, usize)> {
+/// (multi-line values such as `rc_firewall`), `size: …` ends the dump. Lines
+/// before the first variable, and after the end, are not of the dump.
+fn vars(text: &str, coverage: &mut Coverage) -> BTreeMap<String, (String, usize)> {
     let mut out: BTreeMap<String, (String, usize)> = BTreeMap::new();
     let mut last: Option<String> = None;
+    let mut ended = false;
     for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if ended {
+            coverage.skip(i + 1, line);
+            continue;
+        }
         if line.starts_with("size: ") && line.contains("bytes") {
-            break;
+            coverage.ok();
+            ended = true;
+            continue;
         }
         let key = line.split_once('=').map(|(k, _)| k).filter(|k| {
             !k.is_empty()
@@ -25,15 +36,18 @@ fn vars(text: &str) -> BTreeMap<String, (String, usize)> {
                 let v = &line[k.len() + 1..];
                 out.insert(k.to_owned(), (v.to_owned(), i + 1));
                 last = Some(k.to_owned());
+                coverage.ok();
             }
-            None => {
-                if let Some(k) = &last
-                    && let Some((v, _)) = out.get_mut(k)
-                {
-                    v.push('\n');
-                    v.push_str(line);
+            None => match &last {
+                Some(k) => {
+                    if let Some((v, _)) = out.get_mut(k) {
+                        v.push('\n');
+                        v.push_str(line);
+                    }
+                    coverage.ok();
                 }
-            }
+                None => coverage.skip(i + 1, line),
+            },
         }
     }
     out
@@ -44,8 +58,8 @@ fn protos(s: &str) -> Option<Protos> {
 }
 
 pub fn parse(text: &str, file: &str) -> Parsed {
-    let v = vars(text);
     let mut out = Parsed::default();
+    let v = vars(text, &mut out.coverage);
     let get = |k: &str| v.get(k).map(|(s, l)| (s.as_str(), *l));
     // forward_spec: name:on|off:proto:ext>ip:int[<src]
     if let Some((spec, line)) = get("forward_spec") {

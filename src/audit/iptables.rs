@@ -84,11 +84,29 @@ fn lan_like(s: &str) -> bool {
     s.contains("lan") || s.starts_with("br") || s.contains("reflection")
 }
 
+/// A line `iptables-save` writes: a table, a chain with its policy, a rule,
+/// or `COMMIT` (comments count as neither understood nor skipped).
+fn is_save_line(line: &str) -> bool {
+    let word = line.split_whitespace().next().unwrap_or_default();
+    (line.starts_with('*') && line.len() > 1)
+        || (line.starts_with(':') && line.len() > 1)
+        || ["-A", "-I", "-N", "-P"].contains(&word) && line.len() > 3
+        || line == "COMMIT"
+}
+
 pub fn parse(text: &str, file: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut table = String::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !is_save_line(line) {
+            out.coverage.skip(i + 1, line);
+            continue;
+        }
+        out.coverage.ok();
         if let Some(t) = line.strip_prefix('*') {
             t.clone_into(&mut table);
             continue;

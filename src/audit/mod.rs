@@ -217,6 +217,55 @@ pub struct Parsed {
     pub forwards: Vec<Forward>,
     /// Other findings (UPnP switched on, say).
     pub notes: Vec<String>,
+    /// How much of the file was of the format.
+    pub coverage: Coverage,
+}
+
+/// How much of a file a parser understood: a security check must not take
+/// "I did not understand this" for "nothing is exposed".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Units read: lines with content (OpenWrt: sections; nft JSON: items).
+    pub read: usize,
+    /// Units that are not of the format.
+    pub skipped: usize,
+    /// The first of them: its line (or item) number and its text quoted in
+    /// backticks, or "binary data".
+    pub first_skipped: Option<(usize, String)>,
+}
+
+impl Coverage {
+    /// Counts a unit of the format.
+    pub fn ok(&mut self) {
+        self.read += 1;
+    }
+
+    /// Counts a unit that is not of the format, at `line`.
+    pub fn skip(&mut self, line: usize, text: &str) {
+        self.read += 1;
+        self.skipped += 1;
+        if self.first_skipped.is_none() {
+            let text = text.trim();
+            let shown = if text
+                .chars()
+                .any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && c != '\t'))
+            {
+                "binary data".to_owned()
+            } else {
+                let mut t: String = text.chars().take(60).collect();
+                if t.len() < text.len() {
+                    t.push('…');
+                }
+                format!("`{t}`")
+            };
+            self.first_skipped = Some((line, shown));
+        }
+    }
+
+    /// Whether nothing at all was of the format.
+    pub fn none_understood(&self) -> bool {
+        self.read == self.skipped
+    }
 }
 
 /// Guesses the format of `text`.
@@ -256,6 +305,18 @@ pub fn detect(text: &str) -> Option<Format> {
         return Some(Format::Ddwrt);
     }
     None
+}
+
+impl Format {
+    /// What a file of this format is, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Openwrt => "an OpenWrt firewall config",
+            Format::Iptables => "iptables-save output",
+            Format::Nft => "an nft ruleset",
+            Format::Ddwrt => "a DD-WRT nvram dump",
+        }
+    }
 }
 
 /// Parses `text` (from `file`) in `format`.
@@ -504,7 +565,7 @@ mod tests {
                 fwd("192.168.1.50", 5000, Protos::Tcp),
                 fwd("192.168.1.51", 80, Protos::Tcp),
             ],
-            notes: vec![],
+            ..Parsed::default()
         };
         let r = analyze(&[parsed], None);
         let ips: Vec<String> = r

@@ -133,6 +133,21 @@ fn text_rule(w: &[String], chain: &str, file: &str, line: usize, out: &mut Parse
     }
 }
 
+/// A line of a ruleset outside any table: `table FAMILY NAME {` as `nft
+/// list ruleset` prints it, `chain NAME {` of an excerpt (as firewall4's
+/// test suite prints its chains), or a command of an `nft -f` file.
+fn top_level(w: &[String]) -> bool {
+    let opens = |n: std::ops::RangeInclusive<usize>| {
+        w.last().is_some_and(|t| t == "{") && n.contains(&w.len())
+    };
+    match w.first().map(String::as_str) {
+        Some("table") => opens(3..=4),
+        Some("chain") => opens(3..=3),
+        Some("include" | "define" | "flush" | "add" | "delete" | "destroy") => w.len() > 1,
+        _ => false,
+    }
+}
+
 fn parse_text(text: &str, file: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut chain: Option<String> = None;
@@ -140,10 +155,18 @@ fn parse_text(text: &str, file: &str) -> Parsed {
     let mut chain_depth = 0usize;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
+        // Comments count as neither understood nor skipped.
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let w = words(line);
+        // Outside a table only tables and commands of a ruleset file stand;
+        // anything else is not a ruleset.
+        if depth == 0 && !top_level(&w) {
+            out.coverage.skip(i + 1, line);
+            continue;
+        }
+        out.coverage.ok();
         let opens = line.ends_with('{') && !line.contains('}');
         let closes = line == "}";
         if opens {
@@ -293,7 +316,12 @@ pub fn parse(text: &str, file: &str) -> Result<Parsed, String> {
         .as_array()
         .ok_or_else(|| "nft JSON without an \"nftables\" array".to_owned())?;
     let mut out = Parsed::default();
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
+        // Each item is an object with one key: metainfo, table, chain, rule…
+        match item.as_object() {
+            Some(o) if o.len() == 1 => out.coverage.ok(),
+            _ => out.coverage.skip(i + 1, &item.to_string()),
+        }
         if let Some(rule) = item.get("rule") {
             json_rule(rule, file, &mut out);
         }

@@ -7,6 +7,19 @@ use std::net::IpAddr;
 use super::{Forward, Kind, Parsed, PortRange, Protos};
 use crate::formats::uci::{self, Package, Section};
 
+/// The section types of firewall4's config (and fw3's before it).
+const FIREWALL_SECTIONS: &[&str] = &[
+    "defaults",
+    "zone",
+    "forwarding",
+    "rule",
+    "redirect",
+    "nat",
+    "include",
+    "ipset",
+    "helper",
+];
+
 /// Zones that face the internet: named wan, or masquerading.
 fn wan_zones(p: &Package) -> Vec<String> {
     p.of_type("zone")
@@ -40,6 +53,13 @@ pub fn parse(text: &str, file: &str) -> Result<Parsed, String> {
     let p = uci::parse(text, "firewall").map_err(|e| e.to_string())?;
     let wan = wan_zones(&p);
     let mut out = Parsed::default();
+    for s in &p.sections {
+        if FIREWALL_SECTIONS.contains(&s.stype.as_str()) {
+            out.coverage.ok();
+        } else {
+            out.coverage.skip(s.line, &format!("config {}", s.stype));
+        }
+    }
     for (_, s) in p.of_type("redirect") {
         let target = s.get_str("target").unwrap_or_else(|| "DNAT".into());
         if !target.eq_ignore_ascii_case("dnat") {

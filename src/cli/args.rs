@@ -567,6 +567,11 @@ pub struct AuditArgs {
     /// The format
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
+    /// Audit the part that is of the format in a file that also holds other
+    /// lines, and an empty file (the report says what was skipped); without
+    /// it such files are errors (exit 2), never "no camera is exposed"
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 /// The format of a router config file.

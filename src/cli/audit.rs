@@ -11,7 +11,7 @@ use super::args::AuditArgs;
 use super::{Out, Outcome};
 
 pub fn run(dir: &SiteDir, a: &AuditArgs, out: &Out) -> Result<Outcome> {
-    let report = audit::audit(dir, &a.files, a.format.format())?;
+    let report = audit::audit(dir, &a.files, a.format.format(), a.lenient)?;
     if out.json {
         out.print_json(&report)?;
     } else {

@@ -1,14 +1,16 @@
 //! `apply` and `--undo` on a Linux host: the nft table or iptables chains,
 //! forwarding, and the wg-quick interface.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
+use std::path::Path;
 
 use super::run::{Host, exec};
 use super::{Applied, ApplyOptions, Event, artifact, read_state};
 use crate::error::{Error, Result};
 use crate::model::site::{Firewall, Platform, Site};
-use crate::store::{PUBLIC_FILE, SECRET_FILE};
+use crate::store::{PUBLIC_FILE, SECRET_FILE, write_file};
 use crate::targets::Artifact;
 
 /// The chains iptables hooks camvpn's chains into: (table, built-in, ours).
@@ -74,6 +76,7 @@ pub(super) fn apply(
             host,
             &artifact(arts, "camvpn.iptables").bytes,
             &artifact(arts, "camvpn.ip6tables").bytes,
+            opts.state_file.parent().unwrap_or(Path::new(".")),
         )?,
     }
     if let Some(prev) = &previous
@@ -179,7 +182,9 @@ fn load_nft(host: &mut Host<'_>, rules: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8]) -> Result<()> {
+/// Loads camvpn's chains for both families; when that fails, the rules of
+/// before are put back (see [`roll_back`]).
+fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8], rescue_dir: &Path) -> Result<()> {
     (host.report)(Event::Content(
         "camvpn.iptables".into(),
         String::from_utf8_lossy(v4).into_owned(),
@@ -222,15 +227,82 @@ fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8]) -> Result<()> {
         }
         Ok(())
     })();
-    if let Err(e) = result {
-        for (tool, rules) in &saved {
-            let _ = exec(&[&format!("{tool}-restore")], Some(rules.as_bytes()));
-        }
-        return Err(Error::Failed(format!(
-            "{e}; the previous iptables rules were restored"
-        )));
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => Err(roll_back(&saved, rescue_dir, &e)),
     }
-    Ok(())
+}
+
+/// A dump as `*-save` prints it, without what changes by itself: comments
+/// (a timestamp) and the packet counters of the chains.
+fn comparable(dump: &str) -> Vec<&str> {
+    dump.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            if l.starts_with(':') {
+                l.split(" [").next().unwrap_or(l)
+            } else {
+                l
+            }
+        })
+        .collect()
+}
+
+/// Puts the `saved` rules back after loading failed with `cause`, checks
+/// that each family now holds exactly what it held before, and says so. A
+/// family that could not be put back is reported with the file camvpn kept
+/// its rules in and the command that restores them by hand.
+fn roll_back(saved: &[(&str, String)], rescue_dir: &Path, cause: &Error) -> Error {
+    let mut restored = Vec::new();
+    let mut failed = Vec::new();
+    for (tool, rules) in saved {
+        let put_back = exec(&[&format!("{tool}-restore")], Some(rules.as_bytes()))
+            .map_err(|e| e.to_string())
+            .and_then(|_| {
+                let now = exec(&[&format!("{tool}-save")], None).map_err(|e| e.to_string())?;
+                if comparable(&now.stdout) == comparable(rules) {
+                    Ok(())
+                } else {
+                    Err(format!("`{tool}-save` shows other rules than before apply"))
+                }
+            });
+        match put_back {
+            Ok(()) => restored.push(*tool),
+            Err(why) => failed.push((*tool, rules, why)),
+        }
+    }
+    if failed.is_empty() {
+        return Error::Failed(format!(
+            "{cause}; the previous iptables and ip6tables rules were restored ({} checked with iptables-save)",
+            restored.join(" and ")
+        ));
+    }
+    let mut msg =
+        format!("{cause}; restoring the previous rules FAILED, so the firewall is not as it was:");
+    for tool in &restored {
+        let _ = write!(msg, "\n  {tool}: restored as before apply");
+    }
+    for (tool, rules, why) in &failed {
+        let file = rescue_dir.join(format!("{tool}-before-apply.rules"));
+        let kept = write_file(&file, rules.as_bytes(), SECRET_FILE);
+        let _ = write!(
+            msg,
+            "\n  {tool}: NOT restored ({why}); what is loaded now is camvpn's new rules or part of them (see {tool}-save)"
+        );
+        match kept {
+            Ok(()) => {
+                let _ = write!(
+                    msg,
+                    "\n    restore by hand with: {tool}-restore < {}",
+                    file.display()
+                );
+            }
+            Err(e) => {
+                let _ = write!(msg, "\n    the saved rules could not be kept either ({e})");
+            }
+        }
+    }
+    Error::Failed(msg)
 }
 
 fn remove_firewall(host: &mut Host<'_>, firewall: Firewall) -> Result<()> {

@@ -232,7 +232,7 @@ fn import_cameras(
     format: Option<Format>,
     notices: &mut Notices,
 ) -> Result<()> {
-    let parsed = super::audit::read(path, format)?;
+    let parsed = super::audit::read(path, format, false)?;
     let report = audit::analyze(&[parsed], None);
     let hosts = audit::camera_hosts(&report);
     if hosts.is_empty() {

@@ -319,11 +319,6 @@ fn a_file_in_no_known_format_is_a_clear_error() {
         "{}",
         r.stderr
     );
-    let r = Cmd::new()
-        .args(["--dir", "/nonexistent", "audit", "--format", "nft"])
-        .arg(s.path("x"))
-        .run();
-    assert_eq!(r.code, 0, "{}", r.stderr);
     fs::write(s.path("bad.json"), "{\"nftables\": [").unwrap();
     let r = Cmd::new()
         .args(["--dir", "/nonexistent", "audit"])
@@ -336,6 +331,168 @@ fn a_file_in_no_known_format_is_a_clear_error() {
         .arg(s.path("broken"))
         .fails(2);
     assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+}
+
+/// Issue 19: a declared format never turns "not understood" into "clean".
+#[test]
+fn audit_refuses_what_it_does_not_understand_under_every_format() {
+    let s = Site::new();
+    fs::write(s.path("hello"), "hello world\n").unwrap();
+    // 3 KB of bytes that are no text (a fixed pattern, so a failure repeats).
+    let noise: Vec<u8> = (0..3072u32)
+        .map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()[2])
+        .collect();
+    fs::write(s.path("noise"), noise).unwrap();
+    let audit_as = |format: &str, file: &Path| {
+        Cmd::new()
+            .args(["--dir", "/nonexistent", "audit", "--format", format])
+            .arg(file)
+            .run()
+    };
+    for (format, what) in [
+        ("nft", "an nft ruleset"),
+        ("iptables", "iptables-save output"),
+        ("ddwrt", "a DD-WRT nvram dump"),
+    ] {
+        for junk in ["hello", "noise"] {
+            let r = audit_as(format, &s.path(junk));
+            assert_eq!(r.code, 2, "{format} {junk}: {}{}", r.stdout, r.stderr);
+            assert!(
+                r.stderr.contains(&format!("nothing in it is {what}"))
+                    && r.stderr.contains(&format!("--format {format}")),
+                "{}",
+                r.stderr
+            );
+            assert!(!r.stdout.contains("No camera is exposed"), "{}", r.stdout);
+        }
+    }
+    let r = audit_as("openwrt", &s.path("hello"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("as openwrt: line 1"), "{}", r.stderr);
+    // A real dump of another format says what it looks like.
+    let r = audit_as("iptables", &fixture("nft-ruleset.nft"));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("it looks like an nft ruleset (--format nft)"),
+        "{}",
+        r.stderr
+    );
+    // A network config is UCI, but not a firewall config.
+    fs::write(
+        s.path("network"),
+        "config interface 'lan'\n\toption proto 'static'\n",
+    )
+    .unwrap();
+    let r = audit_as("openwrt", &s.path("network"));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("nothing in it is an OpenWrt firewall config"),
+        "{}",
+        r.stderr
+    );
+    // An empty file shows nothing; --lenient takes it for an empty router.
+    fs::write(s.path("empty"), "").unwrap();
+    let r = audit_as("nft", &s.path("empty"));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("the file is empty"), "{}", r.stderr);
+    let r = Cmd::new()
+        .args([
+            "--dir",
+            "/nonexistent",
+            "audit",
+            "--lenient",
+            "--format",
+            "nft",
+        ])
+        .arg(s.path("empty"))
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("note: empty is empty"), "{}", r.stdout);
+}
+
+/// Issue 19: a dump with lines of another kind is read only with --lenient,
+/// and the report says how much was skipped.
+#[test]
+fn a_partly_understood_dump_needs_lenient_and_says_what_was_skipped() {
+    let s = Site::new();
+    for (format, fixture_name, junk) in [
+        ("iptables", "iptables-rules", "oops: not a rule\n"),
+        ("nft", "nft-ruleset.nft", "Error: something else\n"),
+        ("ddwrt", "nvram-show.txt", ""),
+    ] {
+        let mut text = fs::read_to_string(fixture(fixture_name)).unwrap();
+        // Before the first variable (DD-WRT) or after the dump (the others).
+        text = if junk.is_empty() {
+            format!("Last login: today\n{text}")
+        } else {
+            format!("{text}{junk}")
+        };
+        let file = s.path(&format!("partly-{format}"));
+        fs::write(&file, text).unwrap();
+        let r = Cmd::new()
+            .args(["--dir", "/nonexistent", "audit", "--format", format])
+            .arg(&file)
+            .run();
+        assert_eq!(r.code, 2, "{format}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("1 of its") && r.stderr.contains("--lenient"),
+            "{format}: {}",
+            r.stderr
+        );
+        let r = Cmd::new()
+            .args([
+                "--dir",
+                "/nonexistent",
+                "audit",
+                "--lenient",
+                "--format",
+                format,
+            ])
+            .arg(&file)
+            .run();
+        assert_eq!(r.code, 1, "{format}: the fixture's cameras: {}", r.stderr);
+        assert!(
+            r.stdout.contains("skipped 1 that are not"),
+            "{format}: {}",
+            r.stdout
+        );
+    }
+}
+
+/// Issue 19: a real dump without forwards is still clean (exit 0).
+#[test]
+fn valid_dumps_without_forwards_audit_clean() {
+    let s = Site::new();
+    for (format, text) in [
+        (
+            "iptables",
+            "# Generated by iptables-save v1.8.9\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n",
+        ),
+        (
+            "nft",
+            "table inet fw4 {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n",
+        ),
+        (
+            "ddwrt",
+            "lan_ipaddr=192.168.1.1\nwan_proto=dhcp\nforward_spec=\nsize: 31000 bytes (34536 left)\n",
+        ),
+        (
+            "openwrt",
+            "config defaults\n\toption input 'REJECT'\n\nconfig zone\n\toption name 'wan'\n",
+        ),
+    ] {
+        let file = s.path(&format!("clean-{format}"));
+        fs::write(&file, text).unwrap();
+        let r = Cmd::new()
+            .args(["--dir", "/nonexistent", "audit", "--format", format])
+            .arg(&file)
+            .run();
+        assert_eq!(r.code, 0, "{format}: {}", r.stderr);
+        assert!(r.stdout.contains("No camera is exposed"), "{}", r.stdout);
+        assert!(!r.stdout.contains("skipped"), "{}", r.stdout);
+    }
 }
 
 #[test]

@@ -215,15 +215,24 @@ pub fn tool(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Whether tests that need root (namespaces, wireguard-go) can run; prints a
-/// loud notice when they cannot.
+/// Whether tests that need root (namespaces, wireguard-go) can run. When
+/// they cannot, says so on stderr (which the test runner hides) and appends
+/// a line to `$CAMVPN_SKIP_LOG`, which `scripts/test.sh` counts at the end.
 pub fn root_or_skip(test: &str) -> bool {
     if rustix_is_root() {
         return true;
     }
-    eprintln!(
-        "\n*** SKIPPED {test}: needs root (network namespaces, wireguard-go); run scripts/test.sh as root ***\n"
-    );
+    let why = "needs root (network namespaces, wireguard-go)";
+    eprintln!("\n*** SKIPPED {test}: {why}; run scripts/test.sh as root ***\n");
+    if let Some(log) = std::env::var_os("CAMVPN_SKIP_LOG") {
+        let line = format!("{test}: {why}\n");
+        let appended = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+        appended.expect("CAMVPN_SKIP_LOG is writable");
+    }
     false
 }
 

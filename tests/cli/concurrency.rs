@@ -22,15 +22,24 @@ fn twenty_peer_adds_at_once_give_twenty_distinct_addresses() {
     let reader = {
         let (stop, reads, path) = (stop.clone(), reads.clone(), site_file.clone());
         thread::spawn(move || {
+            // The peer counts this reader saw: states between writes.
+            let mut seen = HashSet::new();
             while !stop.load(Ordering::Relaxed) {
                 let text = fs::read_to_string(&path).expect("site.toml vanished");
-                if let Err(e) = camvpn::store::parse_site(&text, Path::new("site.toml")) {
-                    panic!("a reader saw a broken site.toml: {e}\n{text}");
-                }
+                match camvpn::store::parse_site(&text, Path::new("site.toml")) {
+                    Ok(site) => seen.insert(site.peers.len()),
+                    Err(e) => panic!("a reader saw a broken site.toml: {e}\n{text}"),
+                };
                 reads.fetch_add(1, Ordering::Relaxed);
             }
+            seen
         })
     };
+    // Reads counted from the first writer's start to the last one's end.
+    while reads.load(Ordering::Relaxed) == 0 {
+        thread::yield_now();
+    }
+    let reads_before = reads.load(Ordering::Relaxed);
     let children: Vec<_> = (0..20)
         .map(|i| {
             let mut c = s.cmd().args(["peer", "add"]).arg(format!("p{i}")).0;
@@ -46,9 +55,20 @@ fn twenty_peer_adds_at_once_give_twenty_distinct_addresses() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    let reads_during = reads.load(Ordering::Relaxed) - reads_before;
     stop.store(true, Ordering::Relaxed);
-    reader.join().expect("reader");
-    assert!(reads.load(Ordering::Relaxed) > 0);
+    let seen = reader.join().expect("reader");
+    // The reader ran all along the writes, and read sites with some of the
+    // peers: states between two writers, each a complete site.toml.
+    assert!(
+        reads_during >= 20,
+        "only {reads_during} reads while writing"
+    );
+    let between = seen.iter().filter(|n| (1..20).contains(*n)).count();
+    assert!(
+        between >= 2,
+        "the reader saw only the peer counts {seen:?} while 20 writers ran"
+    );
 
     let list = Cmd::new()
         .arg("--dir")

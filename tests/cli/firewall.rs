@@ -251,44 +251,108 @@ fn a_failed_iptables_apply_restores_the_previous_rules() {
     let (v4, v6) = (saved("iptables-save"), saved("ip6tables-save"));
     let peers_before = tool(ns.exec("wg").args(["show", &iface, "peers"]));
 
-    // ip6tables-restore passes --test, then fails for real, after the IPv4
-    // rules were already replaced.
+    s.cmd().args(["peer", "add", "newcomer"]).ok();
     let fake = s.path("fake");
     fs::create_dir(&fake).unwrap();
     let real = tool(Command::new("sh").args(["-c", "command -v ip6tables-restore"]));
-    fs::write(
-        fake.join("ip6tables-restore"),
-        format!("#!/bin/sh\ncase \" $* \" in *\" --test \"*) exec {} \"$@\";; esac\necho simulated failure >&2\nexit 1\n", real.trim()),
-    )
-    .unwrap();
-    fs::set_permissions(
-        fake.join("ip6tables-restore"),
-        fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    s.cmd().args(["peer", "add", "newcomer"]).ok();
-    let failed = camvpn_in(
-        &ns,
-        &s,
-        &fake.display().to_string(),
-        &["apply", "--wg-dir", &wg],
-    );
-    let stderr = String::from_utf8_lossy(&failed.stderr);
-    assert_eq!(failed.status.code(), Some(3), "{stderr}");
+    let fake_restore = |body: &str| {
+        let script = format!(
+            "#!/bin/sh\nREAL={}\ncase \" $* \" in *\" --test \"*) exec $REAL \"$@\";; esac\n{body}",
+            real.trim()
+        );
+        fs::write(fake.join("ip6tables-restore"), script).unwrap();
+        fs::set_permissions(
+            fake.join("ip6tables-restore"),
+            fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    };
+    let apply_with_fake = || {
+        let out = camvpn_in(
+            &ns,
+            &s,
+            &fake.display().to_string(),
+            &["apply", "--wg-dir", &wg],
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // 1. ip6tables-restore passes --test, loads the new IPv6 rules and one
+    //    chain more (a load that got half-way), then fails, after the IPv4
+    //    rules were replaced too: both families have changed when it fails.
+    let mid = s.path("mid");
+    fs::create_dir(&mid).unwrap();
+    let m = mid.display();
+    fake_restore(&format!(
+        "case \" $* \" in *\" --noflush \"*)\n  $REAL \"$@\" || exit 1\n  ip6tables -N CAMVPN_HALFWAY\n  iptables-save > {m}/v4; ip6tables-save > {m}/v6\n  echo simulated failure >&2; exit 1;;\nesac\nexec $REAL \"$@\"\n"
+    ));
+    let (code, stderr) = apply_with_fake();
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(
         stderr.contains("simulated failure")
-            && stderr.contains("previous iptables rules were restored"),
+            && stderr.contains("previous iptables and ip6tables rules were restored")
+            && stderr.contains("checked with iptables-save"),
         "{stderr}"
     );
+    let mid4 = fs::read_to_string(mid.join("v4")).unwrap();
+    let mid6 = fs::read_to_string(mid.join("v6")).unwrap();
+    let newcomer = s.cmd().args(["peer", "show", "newcomer", "--json"]).ok();
+    let newcomer: serde_json::Value = serde_json::from_str(&newcomer.stdout).unwrap();
+    let address = newcomer["address"].as_str().unwrap();
+    assert!(
+        mid4.contains(address) && !v4.contains(address),
+        "the IPv4 rules had not changed when the load failed:\n{mid4}"
+    );
+    assert!(mid6.contains("CAMVPN_HALFWAY") && !v6.contains("CAMVPN_HALFWAY"));
     assert_eq!(
         saved("iptables-save"),
         v4,
         "IPv4 rules were not rolled back"
     );
-    assert_eq!(saved("ip6tables-save"), v6);
+    assert_eq!(
+        saved("ip6tables-save"),
+        v6,
+        "IPv6 rules were not rolled back"
+    );
     // The tunnel was not touched: the firewall comes first.
     assert_eq!(
         tool(ns.exec("wg").args(["show", &iface, "peers"])),
         peers_before
     );
+
+    // 2. ip6tables-restore fails for everything but --test, the restore of
+    //    the saved IPv6 rules too: apply says so, and how to fix it by hand.
+    fake_restore("echo simulated failure >&2\nexit 1\n");
+    let (code, stderr) = apply_with_fake();
+    assert_eq!(code, Some(3), "{stderr}");
+    let kept = s.dir().join("ip6tables-before-apply.rules");
+    assert!(
+        stderr.contains("restoring the previous rules FAILED")
+            && stderr.contains("iptables: restored as before apply")
+            && stderr.contains("ip6tables: NOT restored")
+            && stderr.contains(&format!(
+                "restore by hand with: ip6tables-restore < {}",
+                kept.display()
+            )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rules were restored"), "{stderr}");
+    let kept_rules = fs::read_to_string(&kept).unwrap();
+    assert_eq!(
+        kept_rules
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split(" [").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        v6
+    );
+    assert_eq!(
+        fs::metadata(&kept).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(saved("iptables-save"), v4);
 }

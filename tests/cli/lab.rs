@@ -63,3 +63,10 @@ fn lab_firewall_iptables_next_to_a_forward_drop_host_firewall() {
 fn lab_firewall_ddwrt_rc_firewall_with_old_forwards_still_loaded() {
     run("firewall.sh", &["ddwrt", "drop"]);
 }
+
+/// Issue 19: next to a forward policy of accept, routing straight to the
+/// cameras and IPv6 are closed by camvpn's `rc_firewall` alone.
+#[test]
+fn lab_firewall_ddwrt_rc_firewall_next_to_an_accepting_host_firewall() {
+    run("firewall.sh", &["ddwrt", "accept"]);
+}
