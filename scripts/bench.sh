@@ -11,7 +11,11 @@
 #   3. firewall scale: 250 peers x 64 cameras x 4 ports, per-peer access lists:
 #      render time, nft rule count (next to a 2 x 2 site), `nft -c` time, and
 #      the same policy written naively as one rule per tuple;
-#   4. size: the stripped release binary and the peak RSS of the bulk run.
+#   4. routers: at 5 / 20 / 50 / 200 phones x 16 cameras in four access
+#      lists, the OpenWrt batch (lines, `uci batch` + commit and `fw4 print`
+#      with OpenWrt's own tools from ../shared/openwrt, camvpn's fw4 rules)
+#      and DD-WRT's rc_firewall block (bytes);
+#   5. size: the stripped release binary and the peak RSS of the bulk run.
 # Usage: scripts/bench.sh [--quick]   (--quick: fewer runs, N = 100 only)
 # Everything is written below one temp dir in $BENCH_DIR, removed at exit.
 # BENCH_DIR defaults to /dev/shm (a tmpfs), so that the numbers measure the
@@ -213,9 +217,51 @@ bench fw-check --warmup 1 --runs $((quick ? 3 : 10)) -N \
 row "nft -c, camvpn sets" "$(mean_ms fw-check)" - -
 row "nft -c, naive rule per tuple" "$(mean_ms fw-check 1)" - -
 
-# ---------------------------------------------------------------- 4. size
+# ---------------------------------------------------------------- 4. routers
 echo
-echo "== 4. size"
+echo "== 4. routers: phones x 16 cameras in 4 access lists"
+owrt=$PWD/../shared/openwrt/owrt
+[ -x "$owrt" ] || owrt=
+# A site of $2 phones and 16 hikvision cameras on platform $1: every camera;
+# the first half; the second half; RTSP of every camera.
+router_site() {
+    local dir=$1 platform=$2 phones=$3 q c args=()
+    for ((c = 1; c <= 16; c++)); do args+=(--camera "c$c=192.168.1.$((100 + c)):hikvision"); done
+    "$bin" -q --dir "$dir" init --platform "$platform" --endpoint 203.0.113.1 "${args[@]}" >/dev/null
+    q=$((phones / 4))
+    "$bin" -q --dir "$dir" peer add --no-qr --count "$q" --prefix a
+    "$bin" -q --dir "$dir" peer add --no-qr --count "$q" --prefix b --cameras "$(seq -s, -f 'c%g' 1 8)"
+    "$bin" -q --dir "$dir" peer add --no-qr --count "$q" --prefix c --cameras "$(seq -s, -f 'c%g' 9 16)"
+    "$bin" -q --dir "$dir" peer add --no-qr --count "$((phones - 3 * q))" --prefix d --only rtsp
+}
+printf '%-8s %12s %14s %10s %12s %16s\n' phones "uci lines" "uci+commit ms" "fw4 ms" "fw4 rules" "rc_firewall B"
+for phones in 5 20 50 200; do
+    d=$work/router-$phones
+    router_site "$d/ow" openwrt "$phones"
+    "$bin" -q --dir "$d/ow" render --no-peers --uci-dir tests/fixtures/openwrt --out "$d/ow-out"
+    router_site "$d/dd" ddwrt "$phones"
+    "$bin" -q --dir "$d/dd" render --no-peers --out "$d/dd-out"
+    block=$(sed -n "/cat <<'CAMVPN'\$/,/^CAMVPN\$/p" "$d/dd-out/camvpn-ddwrt.sh" | sed '1d;$d' | wc -c)
+    lines=$(wc -l <"$d/ow-out/camvpn.uci")
+    uci_ms=- fw4_ms=- fw4_rules=-
+    if [ -n "$owrt" ]; then
+        cp -r tests/fixtures/openwrt "$d/cfg"
+        t0=$(date +%s%N)
+        "$owrt" uci "$d/cfg" batch <"$d/ow-out/camvpn.uci" >/dev/null
+        "$owrt" uci "$d/cfg" commit
+        t1=$(date +%s%N)
+        OWRT_WAN_ADDR=203.0.113.1/24 "$owrt" fw4 "$d/cfg" >"$d/fw4.nft" 2>/dev/null
+        t2=$(date +%s%N)
+        uci_ms=$(((t1 - t0) / 1000000)) fw4_ms=$(((t2 - t1) / 1000000))
+        fw4_rules=$(grep -c 'comment "!fw4: camvpn' "$d/fw4.nft" || true)
+    fi
+    printf '%-8s %12s %14s %10s %12s %16s\n' "$phones" "$lines" "$uci_ms" "$fw4_ms" "$fw4_rules" "$block"
+done
+[ -n "$owrt" ] || echo "(no ../shared/openwrt here: OpenWrt's uci and fw4 were not timed)"
+
+# ---------------------------------------------------------------- 5. size
+echo
+echo "== 5. size"
 n=${sizes[-1]}
 "$work/prepare.sh"
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Sourced by the scripts: `need cmd:package ...` installs the Debian
-# packages of the commands that are missing (with sudo unless root).
+# packages of the commands that are missing (with sudo unless root); a
+# /path instead of a command is a file the package must provide.
 need() {
     local missing=() pair
     for pair in "$@"; do
-        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+        case $pair in
+            /*) [ -e "${pair%%:*}" ] || missing+=("${pair#*:}") ;;
+            *) command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}") ;;
+        esac
     done
     ((${#missing[@]})) || return 0
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

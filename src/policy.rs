@@ -150,6 +150,84 @@ impl<T: Serialize + fmt::Debug + Send + Sync + 'static> Object for LazySeq<T> {
     }
 }
 
+/// Peers that may reach exactly the same (camera, port) tuples. Routers
+/// give each list its rules once and match its peers through a set, so
+/// rules grow with cameras and distinct lists, never with peers.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessList {
+    /// 1-based, in the order of the list's first peer on the site.
+    pub id: usize,
+    /// The tunnel addresses of its peers.
+    pub peers: Vec<IpAddr>,
+    /// What they may reach: cameras with the same ports, per protocol.
+    pub rules: Vec<ListRule>,
+    /// The cameras it reaches (they may start flows to its peers).
+    pub cameras: Vec<IpAddr>,
+}
+
+/// Cameras an access list reaches on the same ports of one protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListRule {
+    /// The cameras' addresses.
+    pub cameras: Vec<IpAddr>,
+    /// tcp or udp.
+    pub proto: &'static str,
+    /// Comma-separated ports, at most 15 (`iptables -m multiport`).
+    pub ports: String,
+}
+
+/// Groups the peers of `access` (in site order) by the tuples they may use.
+fn access_lists(access: &[Grant]) -> Vec<AccessList> {
+    // Each peer's grants are contiguous in `access`, in the same order for
+    // the same camera list: the tuples themselves are the key.
+    type Tuple = (IpAddr, &'static str, u16);
+    let mut index: HashMap<Vec<Tuple>, usize> = HashMap::new();
+    let mut lists: Vec<AccessList> = Vec::new();
+    for grants in access.chunk_by(|a, b| a.peer_ip == b.peer_ip) {
+        let key: Vec<Tuple> = grants
+            .iter()
+            .map(|g| (g.camera_ip, g.proto, g.port))
+            .collect();
+        let peer = grants[0].peer_ip;
+        if let Some(&i) = index.get(&key) {
+            lists[i].peers.push(peer);
+            continue;
+        }
+        // (proto, ports) → cameras, in order of first appearance.
+        let mut rules: Vec<ListRule> = Vec::new();
+        let mut cameras: Vec<IpAddr> = Vec::new();
+        for cam in grants.chunk_by(|a, b| a.camera_ip == b.camera_ip) {
+            cameras.push(cam[0].camera_ip);
+            for proto in cam.chunk_by(|a, b| a.proto == b.proto) {
+                for ports in proto.chunks(15) {
+                    let ports: Vec<String> = ports.iter().map(|g| g.port.to_string()).collect();
+                    let ports = ports.join(",");
+                    let proto = proto[0].proto;
+                    match rules
+                        .iter_mut()
+                        .find(|r| r.proto == proto && r.ports == ports)
+                    {
+                        Some(r) => r.cameras.push(cam[0].camera_ip),
+                        None => rules.push(ListRule {
+                            cameras: vec![cam[0].camera_ip],
+                            proto,
+                            ports,
+                        }),
+                    }
+                }
+            }
+        }
+        index.insert(key, lists.len());
+        lists.push(AccessList {
+            id: lists.len() + 1,
+            peers: vec![peer],
+            rules,
+            cameras,
+        });
+    }
+    lists
+}
+
 /// Addresses and tuples of one IP family.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Family {
@@ -159,6 +237,8 @@ pub struct Family {
     pub access: List<Grant>,
     /// The same, grouped by (peer, camera, protocol).
     pub access_groups: List<GrantGroup>,
+    /// The peers, grouped by what they may reach.
+    pub lists: Vec<AccessList>,
     /// Camera → peer pairs.
     pub viewers: List<Viewer>,
     /// Cameras that may reach the internet.
@@ -342,6 +422,8 @@ impl Policy {
         }
         v4.access_groups = group(&access4).into();
         v6.access_groups = group(&access6).into();
+        v4.lists = access_lists(&access4);
+        v6.lists = access_lists(&access6);
         v4.access = access4.into();
         v6.access = access6.into();
         v4.viewers = viewers4.into();
@@ -504,6 +586,98 @@ mod tests {
             .map(|g| (g.proto, g.ports.as_str()))
             .collect();
         assert_eq!(groups, [("tcp", "80,443,554,37777"), ("udp", "37778")]);
+    }
+
+    #[test]
+    fn peers_with_the_same_access_share_one_list() {
+        let mut s = site();
+        s.subnet = "10.66.0.0/24".parse().unwrap();
+        s.cameras.push(camera("door", "192.168.1.10", "dahua"));
+        s.cameras.push(camera("yard", "192.168.1.11", "dahua"));
+        s.cameras.push(camera("nvr", "192.168.1.12", "hikvision"));
+        let door = || Access::Only(vec!["door".parse().unwrap()]);
+        for (name, access, only) in [
+            ("a", Access::All, None),
+            ("b", door(), Some("rtsp")),
+            ("c", Access::All, None),
+            ("d", door(), Some("rtsp")),
+            ("e", door(), None),
+            ("none", Access::Only(vec![]), None),
+        ] {
+            let p = peer(&s, name, access, only);
+            s.peers.push(p);
+        }
+        let pol = Policy::new(&s);
+        let lists = &pol.v4.lists;
+        let peers: Vec<Vec<String>> = lists
+            .iter()
+            .map(|l| l.peers.iter().map(ToString::to_string).collect())
+            .collect();
+        // a and c; b and d; e; the peer without cameras is in none.
+        assert_eq!(
+            peers,
+            [
+                vec!["10.66.0.2", "10.66.0.4"],
+                vec!["10.66.0.3", "10.66.0.5"],
+                vec!["10.66.0.6"]
+            ]
+        );
+        assert_eq!(lists.iter().map(|l| l.id).collect::<Vec<_>>(), [1, 2, 3]);
+        // The two dahua cameras share their rules; the hikvision has its own.
+        let rules: Vec<(Vec<String>, &str, &str)> = lists[0]
+            .rules
+            .iter()
+            .map(|r| {
+                (
+                    r.cameras.iter().map(ToString::to_string).collect(),
+                    r.proto,
+                    r.ports.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                (
+                    vec!["192.168.1.10".to_owned(), "192.168.1.11".to_owned()],
+                    "tcp",
+                    "80,443,554,37777"
+                ),
+                (
+                    vec!["192.168.1.10".to_owned(), "192.168.1.11".to_owned()],
+                    "udp",
+                    "37778"
+                ),
+                (vec!["192.168.1.12".to_owned()], "tcp", "80,443,554,8000"),
+            ]
+        );
+        assert_eq!(lists[0].cameras.len(), 3);
+        assert_eq!(lists[1].rules.len(), 1);
+        assert_eq!(lists[1].rules[0].ports, "554");
+        // Every tuple of every peer is in its list's rules, and no other.
+        for l in lists {
+            for peer in &l.peers {
+                let mine: Vec<(IpAddr, &str, u16)> = pol
+                    .v4
+                    .access
+                    .iter()
+                    .filter(|g| g.peer_ip == *peer)
+                    .map(|g| (g.camera_ip, g.proto, g.port))
+                    .collect();
+                let mut from_rules: Vec<(IpAddr, &str, u16)> = Vec::new();
+                for r in &l.rules {
+                    for c in &r.cameras {
+                        for port in r.ports.split(',') {
+                            from_rules.push((*c, r.proto, port.parse().unwrap()));
+                        }
+                    }
+                }
+                let (mut a, mut b) = (mine, from_rules);
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b);
+            }
+        }
     }
 
     #[test]

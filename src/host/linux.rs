@@ -325,17 +325,35 @@ fn remove_firewall(host: &mut Host<'_>, firewall: Firewall) -> Result<()> {
                             break;
                         }
                     }
-                    if Host::probe(&[tool, "-t", table, "-S", ours])
-                        .is_some_and(|o| o.status.success())
-                    {
-                        host.run(&[tool, "-t", table, "-F", ours])?;
-                        host.run(&[tool, "-t", table, "-X", ours])?;
+                }
+                // camvpn's chains: the hooked ones and those of the access
+                // lists. They jump into each other: all are flushed first.
+                for table in ["filter", "nat"] {
+                    let chains = camvpn_chains(tool, table);
+                    for c in &chains {
+                        host.run(&[tool, "-t", table, "-F", c])?;
+                    }
+                    for c in &chains {
+                        host.run(&[tool, "-t", table, "-X", c])?;
                     }
                 }
             }
         }
     }
     Ok(())
+}
+
+/// The chains named `CAMVPN_*` in `table` of `tool`.
+fn camvpn_chains(tool: &str, table: &str) -> Vec<String> {
+    let Some(out) = Host::probe(&[tool, "-t", table, "-S"]) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("-N "))
+        .filter(|c| c.starts_with("CAMVPN_"))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Takes a site off this host: the firewall, the interface, the config file,

@@ -8,7 +8,6 @@
 //! name, anonymous ones as `@redirect[i]` from the highest index down, because
 //! every delete shifts the indices after it.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -18,7 +17,6 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::formats::uci::{self, Configs, Package};
-use crate::policy::Viewer;
 use crate::store::SECRET_FILE;
 use crate::targets::templates::OPENWRT_UCI;
 use crate::targets::{Artifact, Input};
@@ -37,13 +35,6 @@ pub struct Removed {
     pub what: String,
 }
 
-/// Cameras and the peers they may start flows to.
-#[derive(Debug, Clone, Serialize)]
-struct ViewerGroup {
-    camera_ip: IpAddr,
-    peers: Vec<IpAddr>,
-}
-
 #[derive(Debug, Clone, Serialize)]
 struct OpenwrtCtx {
     iface: String,
@@ -55,7 +46,6 @@ struct OpenwrtCtx {
     cameras: Vec<IpAddr>,
     blocked_cameras: Vec<IpAddr>,
     full_tunnel: Vec<IpAddr>,
-    viewers: Vec<ViewerGroup>,
 }
 
 /// Reads the router's current `network` and `firewall` from `dir`.
@@ -86,24 +76,6 @@ fn camvpn_sections(p: &Package) -> Vec<String> {
         .iter()
         .filter_map(|s| s.name.clone())
         .filter(|n| n.starts_with(PREFIX))
-        .collect()
-}
-
-fn group_viewers(viewers: &[Viewer]) -> Vec<ViewerGroup> {
-    let mut map: BTreeMap<IpAddr, Vec<IpAddr>> = BTreeMap::new();
-    let mut order = Vec::new();
-    for v in viewers {
-        if !map.contains_key(&v.camera_ip) {
-            order.push(v.camera_ip);
-        }
-        map.entry(v.camera_ip).or_default().push(v.peer_ip);
-    }
-    order
-        .into_iter()
-        .map(|c| ViewerGroup {
-            camera_ip: c,
-            peers: map.remove(&c).unwrap_or_default(),
-        })
         .collect()
 }
 
@@ -225,8 +197,6 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
         .filter(|c| !(c.internet || site.camera_internet))
         .flat_map(|c| std::iter::once(IpAddr::V4(c.ip)).chain(c.ip6.map(IpAddr::V6)))
         .collect();
-    let mut viewers = group_viewers(&policy.v4.viewers);
-    viewers.extend(group_viewers(&policy.v6.viewers));
     let owrt = OpenwrtCtx {
         iface: iface.to_owned(),
         zone: ZONE,
@@ -243,7 +213,6 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
             .chain(&policy.v6.full_tunnel)
             .copied()
             .collect(),
-        viewers,
     };
     let value = context! { openwrt => Value::from(Serde(&owrt)), ..input.value.clone() };
     let text = input.templates.render(OPENWRT_UCI, &value)?;

@@ -29,6 +29,8 @@ pub const LINUX_IP6TABLES: &str = "linux/camvpn.ip6tables.j2";
 pub const OPENWRT_UCI: &str = "openwrt/camvpn.uci.j2";
 /// The nvram script (DD-WRT).
 pub const DDWRT_SCRIPT: &str = "ddwrt/camvpn-ddwrt.sh.j2";
+/// camvpn's block in nvram `rc_firewall` (DD-WRT), part of the script.
+pub const DDWRT_RC_FIREWALL: &str = "ddwrt/rc_firewall.j2";
 /// A peer's wg-quick config (every target); also the QR payload.
 pub const PEER_CONF: &str = "common/peer.conf.j2";
 /// A peer's printable onboarding page (every target).
@@ -63,6 +65,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         DDWRT_SCRIPT,
         include_str!("../../templates/ddwrt/camvpn-ddwrt.sh.j2"),
+    ),
+    (
+        DDWRT_RC_FIREWALL,
+        include_str!("../../templates/ddwrt/rc_firewall.j2"),
     ),
     (
         PEER_CONF,

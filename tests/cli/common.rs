@@ -84,6 +84,52 @@ impl Site {
         self
     }
 
+    /// A site of `phones` phones and `cameras` hikvision cameras in four
+    /// access lists: every camera; the first half; the second half; every
+    /// camera's RTSP only (the phones split evenly, the rest in the last).
+    pub fn init_big(&self, platform: &str, phones: u32, cameras: u32) -> &Self {
+        let mut init: Vec<String> = ["init", "--platform", platform, "--endpoint", "203.0.113.1"]
+            .map(String::from)
+            .to_vec();
+        if platform == "linux" {
+            init.extend(["--wan-if", "eth0", "--lan-if", "br0"].map(String::from));
+        }
+        for i in 1..=cameras {
+            init.push("--camera".into());
+            init.push(format!("c{i}=192.168.1.{}:hikvision", 100 + i));
+        }
+        self.cmd().args(&init).ok();
+        let names = |r: std::ops::RangeInclusive<u32>| {
+            r.map(|i| format!("c{i}")).collect::<Vec<_>>().join(",")
+        };
+        let q = phones / 4;
+        let half = cameras / 2;
+        for (prefix, count, access) in [
+            ("a", q, vec![]),
+            ("b", q, vec!["--cameras".to_owned(), names(1..=half)]),
+            (
+                "c",
+                q,
+                vec!["--cameras".to_owned(), names(half + 1..=cameras)],
+            ),
+            (
+                "d",
+                phones - 3 * q,
+                vec!["--only".to_owned(), "rtsp".to_owned()],
+            ),
+        ] {
+            if count == 0 {
+                continue;
+            }
+            self.cmd()
+                .args(["peer", "add", "--no-qr", "--prefix", prefix, "--count"])
+                .arg(count.to_string())
+                .args(&access)
+                .ok();
+        }
+        self
+    }
+
     pub fn site_toml(&self) -> String {
         fs::read_to_string(self.dir().join("site.toml")).expect("site.toml")
     }
@@ -215,14 +261,20 @@ pub fn tool(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Whether tests that need root (namespaces, wireguard-go) can run. When
-/// they cannot, says so on stderr (which the test runner hides) and appends
-/// a line to `$CAMVPN_SKIP_LOG`, which `scripts/test.sh` counts at the end.
+/// Whether tests that need root (namespaces, wireguard-go) can run; see
+/// [`skip`] for when they cannot.
 pub fn root_or_skip(test: &str) -> bool {
     if rustix_is_root() {
         return true;
     }
-    let why = "needs root (network namespaces, wireguard-go)";
+    skip(test, "needs root (network namespaces, wireguard-go)");
+    false
+}
+
+/// Says that `test` did not run and `why`: on stderr (which the test runner
+/// hides), and as a line of `$CAMVPN_SKIP_LOG`, which `scripts/test.sh`
+/// counts at the end.
+pub fn skip(test: &str, why: &str) {
     eprintln!("\n*** SKIPPED {test}: {why}; run scripts/test.sh as root ***\n");
     if let Some(log) = std::env::var_os("CAMVPN_SKIP_LOG") {
         let line = format!("{test}: {why}\n");
@@ -233,7 +285,21 @@ pub fn root_or_skip(test: &str) -> bool {
             .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
         appended.expect("CAMVPN_SKIP_LOG is writable");
     }
-    false
+}
+
+/// OpenWrt's own `uci` and firewall4 (`../shared/openwrt/owrt`), when this
+/// checkout has them; otherwise the test is skipped with a line saying so.
+pub fn owrt_or_skip(test: &str) -> Option<PathBuf> {
+    let owrt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/openwrt/owrt");
+    if owrt.exists() {
+        Some(owrt)
+    } else {
+        skip(
+            test,
+            "needs OpenWrt's uci and firewall4 from ../shared/openwrt, which this checkout does not have",
+        );
+        None
+    }
 }
 
 fn rustix_is_root() -> bool {

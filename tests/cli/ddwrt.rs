@@ -180,12 +180,31 @@ fn nvram_gets_the_tunnel_the_policy_and_loses_the_camera_forwards() {
     assert!(rc.starts_with("# my own rule\niptables -I INPUT -p tcp --dport 2222 -j ACCEPT\n# camvpn-begin\nWG=oet2\n"), "{rc}");
     assert_eq!(rc.matches("# camvpn-begin").count(), 1);
     assert!(rc.trim_end().ends_with("# camvpn-end"));
-    assert!(
-        rc.contains("-s 10.66.0.3 -d 192.168.1.20 -p tcp -m multiport --dports 554 -j ACCEPT"),
+    // guard (10.66.0.3) is a peer of the access list that reaches the
+    // nvr's RTSP port, and only that.
+    let list = rc
+        .lines()
+        .find_map(|l| {
+            let (id, peers) = l.trim().strip_prefix("4_")?.split_once(") echo ")?;
+            peers
+                .split_whitespace()
+                .any(|p| p == "10.66.0.3")
+                .then(|| id.to_owned())
+        })
+        .unwrap_or_else(|| panic!("guard is in no access list: {rc}"));
+    let rules: Vec<&str> = rc
+        .lines()
+        .filter(|l| l.starts_with(&format!("-A CAMVPN_L{list} ")))
+        .collect();
+    assert_eq!(
+        rules,
+        [format!(
+            "-A CAMVPN_L{list} -d 192.168.1.20 -p tcp -m multiport --dports 554 -j ACCEPT"
+        )],
         "{rc}"
     );
     assert!(
-        rc.contains("iptables -t nat -A CAMVPN_POSTROUTING -o \"$WAN\" -s 10.66.0.4 -j MASQUERADE"),
+        rc.contains("-A CAMVPN_POSTROUTING -o $WAN -s 10.66.0.4 -j MASQUERADE"),
         "{rc}"
     );
     assert!(nv.join(".committed").exists(), "nvram commit did not run");
@@ -262,4 +281,80 @@ fn a_hostile_description_cannot_break_out_of_its_quotes() {
     run_script(&script, &nv);
     assert!(!pwned.exists(), "the description ran a command");
     assert_eq!(nvram(&nv)["oet2_namep0"], hostile);
+}
+
+/// camvpn's block in nvram `rc_firewall`, as the script stores it.
+fn rc_firewall_block(script: &str) -> &str {
+    let start = script.find("cat <<'CAMVPN'\n").unwrap() + "cat <<'CAMVPN'\n".len();
+    let end = start + script[start..].find("\nCAMVPN\n)").unwrap() + 1;
+    &script[start..end]
+}
+
+/// Issue 15: the block stays small as phones are added (a phone costs its
+/// address), and is checked by shellcheck itself, as DD-WRT runs it.
+#[test]
+fn the_rc_firewall_block_stays_small_as_phones_are_added() {
+    let mut sizes = Vec::new();
+    for phones in [50, 51] {
+        let s = Site::new();
+        s.init_big("ddwrt", phones, 16);
+        let out = s.path("out");
+        s.cmd()
+            .args(["render", "--no-peers", "--out"])
+            .arg(&out)
+            .ok();
+        let script = fs::read_to_string(out.join("camvpn-ddwrt.sh")).unwrap();
+        let block = rc_firewall_block(&script);
+        let file = s.path("block.sh");
+        fs::write(&file, block).unwrap();
+        tool(Command::new("shellcheck").args(["-s", "sh"]).arg(&file));
+        sizes.push(block.len());
+    }
+    assert!(
+        sizes[0] < 8 * 1024,
+        "at 50 phones x 16 cameras the block is {} bytes",
+        sizes[0]
+    );
+    assert!(
+        sizes[1] - sizes[0] <= 16,
+        "one more phone cost {} bytes",
+        sizes[1] - sizes[0]
+    );
+}
+
+/// Issue 15: a site whose block would not fit in nvram is refused, with
+/// nothing written.
+#[test]
+fn render_refuses_a_block_that_would_overflow_nvram() {
+    let s = Site::new();
+    let mut init: Vec<String> = ["init", "--platform", "ddwrt", "--endpoint", "203.0.113.1"]
+        .map(String::from)
+        .to_vec();
+    // 120 cameras with ports of their own, a peer for each: 120 lists.
+    for i in 1..=120 {
+        init.push("--camera".into());
+        init.push(format!("c{i}=192.168.{}.{}", 1 + i / 200, 10 + i % 200));
+    }
+    s.cmd()
+        .args(["init", "--lan", "192.168.0.0/16"])
+        .args(&init[1..])
+        .ok();
+    for i in 1..=120 {
+        s.cmd()
+            .args(["camera", "set", &format!("c{i}"), "--port"])
+            .arg(format!("{}/tcp", 1000 + i))
+            .ok();
+        s.cmd()
+            .args(["peer", "add", "--no-qr", &format!("p{i}"), "--cameras"])
+            .arg(format!("c{i}"))
+            .ok();
+    }
+    let out = s.path("out");
+    let r = s.cmd().args(["render", "--out"]).arg(&out).fails(2);
+    assert!(
+        r.stderr.contains("more than the 16384 camvpn allows") && r.stderr.contains("fewer peers"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists(), "render wrote {}", out.display());
 }

@@ -6,12 +6,17 @@
 use std::process::Command;
 use std::sync::Mutex;
 
-use crate::common::{BIN, root_or_skip};
+use crate::common::{BIN, owrt_or_skip, root_or_skip};
 
 /// Lab runs measure packet loss and handshakes: never two at once.
 static LAB: Mutex<()> = Mutex::new(());
 
 pub fn run(script: &str, args: &[&str]) {
+    run_with(script, args, &[]);
+}
+
+/// Runs a lab script with extra environment variables.
+fn run_with(script: &str, args: &[&str], env: &[(&str, &std::path::Path)]) {
     if !root_or_skip(&format!("lab {script} {}", args.join(" "))) {
         return;
     }
@@ -23,6 +28,7 @@ pub fn run(script: &str, args: &[&str]) {
         .args(["--kill-after=10", "600", "bash", &path])
         .args(args)
         .env("CAMVPN", BIN)
+        .envs(env.iter().copied())
         .output()
         .expect("run the lab");
     let report = String::from_utf8_lossy(&out.stderr);
@@ -69,4 +75,21 @@ fn lab_firewall_ddwrt_rc_firewall_with_old_forwards_still_loaded() {
 #[test]
 fn lab_firewall_ddwrt_rc_firewall_next_to_an_accepting_host_firewall() {
     run("firewall.sh", &["ddwrt", "accept"]);
+}
+
+/// Issue 15: 50 phones x 16 cameras on OpenWrt, with the ruleset OpenWrt's
+/// own firewall4 makes of the batch loaded into the lab router.
+#[test]
+fn lab_scale_openwrt_fw4_ruleset_at_50_phones_by_16_cameras() {
+    let Some(owrt) = owrt_or_skip("lab scale.sh openwrt") else {
+        return;
+    };
+    run_with("scale.sh", &["openwrt"], &[("OWRT", &owrt)]);
+}
+
+/// Issue 15: 50 phones x 16 cameras on DD-WRT: its firewall and the
+/// `rc_firewall` block camvpn stored.
+#[test]
+fn lab_scale_ddwrt_rc_firewall_at_50_phones_by_16_cameras() {
+    run("scale.sh", &["ddwrt"]);
 }

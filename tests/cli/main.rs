@@ -16,6 +16,7 @@ mod keys;
 mod lab;
 mod onboarding;
 mod openwrt;
+mod owrt;
 mod peers;
 mod provisioning;
 mod qr;

@@ -82,9 +82,10 @@ fn wg_peers(net: &Package) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// The (`src_ip`, `dest_ip`, proto, port) tuples the firewall's accept rules
-/// from the vpn zone allow.
-fn accepted_tuples(fw: &Package) -> BTreeSet<(String, String, String, u16)> {
+/// The (peer, `dest_ip`, proto, port) tuples the firewall's accept rules
+/// from the vpn zone allow; a rule's peers are its `src_ip`, or the entries
+/// of the ipset it matches.
+pub fn accepted_tuples(fw: &Package) -> BTreeSet<(String, String, String, u16)> {
     let mut out = BTreeSet::new();
     for (_, r) in fw.of_type("rule") {
         if r.get_str("src").as_deref() != Some("vpn")
@@ -93,19 +94,33 @@ fn accepted_tuples(fw: &Package) -> BTreeSet<(String, String, String, u16)> {
         {
             continue;
         }
-        for port in r.get_words("dest_port") {
-            out.insert((
-                r.get_str("src_ip").unwrap(),
-                r.get_str("dest_ip").unwrap(),
-                r.get_str("proto").unwrap(),
-                port.parse().unwrap(),
-            ));
+        let peers = match r.get_str("ipset") {
+            Some(set) => {
+                let (_, set) = fw
+                    .of_type("ipset")
+                    .find(|(_, s)| s.get_str("name") == Some(set.clone()))
+                    .unwrap_or_else(|| panic!("no ipset {set}"));
+                set.get_words("entry")
+            }
+            None => r.get_words("src_ip"),
+        };
+        for peer in &peers {
+            for camera in r.get_words("dest_ip") {
+                for port in r.get_words("dest_port") {
+                    out.insert((
+                        peer.clone(),
+                        camera.clone(),
+                        r.get_str("proto").unwrap(),
+                        port.parse().unwrap(),
+                    ));
+                }
+            }
         }
     }
     out
 }
 
-fn policy_tuples(export: &serde_json::Value) -> BTreeSet<(String, String, String, u16)> {
+pub fn policy_tuples(export: &serde_json::Value) -> BTreeSet<(String, String, String, u16)> {
     export["policy"]["v4"]["access"]
         .as_array()
         .unwrap()
@@ -211,7 +226,7 @@ fn batch_configures_wireguard_firewall_and_removes_camera_forwards() {
             .unwrap()
     };
     for (i, r) in fw.sections.iter().enumerate() {
-        if r.name.as_deref().is_some_and(|n| n.starts_with("camvpn_a")) {
+        if r.name.as_deref().is_some_and(|n| n.starts_with("camvpn_l")) {
             assert!(i < pos("camvpn_vpn_cameras"));
         }
     }

@@ -17,6 +17,21 @@ phone_if="cvp$LAB_ID"
 site=$LAB_TMP/site
 export NVRAM_DIR=$LAB_TMP/nvram
 NVRAM_PATH="$(cd "$(dirname "$0")" && pwd):$PATH"
+RC_PATH=$NVRAM_PATH
+if [[ $backend == ddwrt && $hostfw == accept ]]; then
+    # A DD-WRT build without ipset and iptables-restore: rc_firewall must
+    # fall back to a chain per access list and one iptables call per rule.
+    bare=$LAB_TMP/bare-bin
+    mkdir -p "$bare"
+    for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+        for f in "$d"/*; do
+            n=${f##*/}
+            case $n in ipset | iptables-restore | ip6tables-restore) continue ;; esac
+            [[ -e $bare/$n ]] || ln -s "$f" "$bare/$n"
+        done
+    done
+    RC_PATH="$(cd "$(dirname "$0")" && pwd):$bare"
+fi
 if [[ $backend == ddwrt ]]; then
     # DD-WRT names tunnel N oetN; pretend there are LAB_ID tunnels already, so
     # that camvpn's is new and its name unique on this machine.
@@ -49,7 +64,7 @@ ddwrt_apply() {
     else
         wg_up router "$conf" "$wg"
     fi
-    on router env PATH="$NVRAM_PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
+    on router env PATH="$RC_PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
 }
 apply() {
     if [[ $backend == ddwrt ]]; then
@@ -147,6 +162,13 @@ if [[ $backend == ddwrt ]]; then
     check "the camera forwards are gone from forward_spec, the NAS forward stays" \
         test "$(nv get forward_spec)" = "nas:on:tcp:8443>192.168.1.50:443"
     say "      (the old DNAT rules stay loaded: rc_firewall alone must stop them)"
+    jumps_per_peer() { on router iptables -S CAMVPN_FORWARD | grep -q -- "-s 10.66.0.2/32 .*-j CAMVPN_L1"; }
+    if [[ $hostfw == drop ]]; then
+        check "rc_firewall put the phone in its access list's ipset" on router ipset test camvpn4_l1 10.66.0.2
+        refute "rc_firewall wrote a jump per peer" jumps_per_peer
+    else
+        check "without ipset, rc_firewall jumps from each peer into its list" jumps_per_peer
+    fi
 fi
 wg_up phone "$LAB_TMP/phone-wide.conf" "$phone_if"
 exposed refute all

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Lab checks of a big site on a router platform: 50 phones x 16 cameras in
+# four access lists (every camera; cameras 1-8; cameras 9-16; RTSP of every
+# camera), with the router's firewall as the platform builds it:
+#   openwrt: the batch applied by OpenWrt's own uci, the ruleset firewall4
+#            makes of it (../shared/openwrt), loaded into the lab router;
+#   ddwrt:   the script run against the nvram stand-in, DD-WRT's own
+#            iptables firewall, then the rc_firewall camvpn stored.
+# One phone of each list, with its rendered config widened to route the LAN
+# and the outside host into the tunnel, reaches exactly its cameras and not
+# the internet; with camvpn's rules for the tunnel taken out, the denied
+# checks are seen to fail.
+# Usage: CAMVPN=path/to/camvpn [OWRT=path/to/owrt] tests/lab/scale.sh openwrt|ddwrt
+# shellcheck source=tests/lab/lib.sh
+source "$(dirname "$0")/lib.sh"
+: "${CAMVPN:?set CAMVPN to the camvpn binary}"
+platform=${1:?openwrt or ddwrt}
+here=$(cd "$(dirname "$0")" && pwd)
+site=$LAB_TMP/site
+cv() { "$CAMVPN" --dir "$site" -q "$@"; }
+PHONES=50
+CAMS=16
+
+say "lab: $PHONES phones x $CAMS cameras on $platform"
+topology
+# The 16 cameras: addresses of one host, each answering with its address.
+add_host cams
+wire cams eth0 192.168.1.101/24 2001:db8:2::101/64 brlan
+for ((c = 2; c <= CAMS; c++)); do on cams ip addr add "192.168.1.$((100 + c))/24" dev eth0; done
+on cams ip route add default via 192.168.1.1
+for p in 80 554 8000; do
+    on cams socat "TCP4-LISTEN:$p,fork,reuseaddr" "SYSTEM:echo \$SOCAT_SOCKADDR-$p" >/dev/null 2>&1 &
+done
+serve outside 443
+# Replies to tunnel addresses that a router forwards without masquerading.
+on outside ip route add 10.66.0.0/24 via 203.0.113.1
+for _ in $(seq 50); do
+    on cams ss -ltn | grep -q ':8000 ' && on outside ss -ltn | grep -q ':443 ' && break
+    sleep 0.1
+done
+# cam N PORT: what camera N answers on PORT.
+cam_ip() { printf '192.168.1.%s' "$((100 + $1))"; }
+# sees PHONE CAMERA PORT: PHONE reaches camera CAMERA on PORT through its tunnel.
+sees() { reach "$1" "$(cam_ip "$2")" "$3" "$(cam_ip "$2")-$3"; }
+
+case $platform in
+    openwrt) wg="cvw$LAB_ID" ;;
+    ddwrt) wg="oet$((LAB_ID + 1))" ;;
+esac
+LAB_WG+=("$wg")
+args=()
+for ((c = 1; c <= CAMS; c++)); do args+=(--camera "c$c=$(cam_ip "$c"):hikvision"); done
+if [[ $platform == openwrt ]]; then
+    cv init --platform openwrt --endpoint 203.0.113.1 --interface "$wg" "${args[@]}" >/dev/null
+else
+    cv init --platform ddwrt --endpoint 203.0.113.1 --lan-if lan0 "${args[@]}" >/dev/null
+fi
+q=$((PHONES / 4))
+cv peer add --no-qr --count "$q" --prefix a
+cv peer add --no-qr --count "$q" --prefix b --cameras "$(seq -s, -f 'c%g' 1 8)"
+cv peer add --no-qr --count "$q" --prefix c --cameras "$(seq -s, -f 'c%g' 9 16)"
+cv peer add --no-qr --count "$((PHONES - 3 * q))" --prefix d --only rtsp
+
+# router_tunnel CONF: brings the router's WireGuard up (or reloads it) from CONF.
+router_tunnel() {
+    if on router ip link show dev "$wg" >/dev/null 2>&1; then
+        on router wg syncconf "$wg" <(wg-quick strip "$1")
+    else
+        wg_up router "$1" "$wg"
+    fi
+}
+
+if [[ $platform == openwrt ]]; then
+    : "${OWRT:?set OWRT to ../shared/openwrt/owrt}"
+    cfg=$LAB_TMP/config
+    mkdir -p "$cfg"
+    cp "$here/../fixtures/openwrt/firewall" "$cfg/firewall"
+    # The stock network, on the lab router's devices.
+    cat >"$cfg/network" <<'NET'
+config interface 'loopback'
+	option device 'lo'
+	option proto 'static'
+	option ipaddr '127.0.0.1'
+	option netmask '255.0.0.0'
+
+config interface 'lan'
+	option device 'lan0'
+	option proto 'static'
+	option ipaddr '192.168.1.1'
+	option netmask '255.255.255.0'
+
+config interface 'wan'
+	option device 'wan0'
+	option proto 'dhcp'
+NET
+    owrt_apply() {
+        cv render --no-qr --out "$LAB_TMP/out" --uci-dir "$cfg"
+        "$OWRT" uci "$cfg" batch <"$LAB_TMP/out/camvpn.uci" >/dev/null
+        "$OWRT" uci "$cfg" commit
+        OWRT_WAN_ADDR=203.0.113.1/24 "$OWRT" fw4 "$cfg" >"$LAB_TMP/fw4.nft" 2>"$LAB_TMP/fw4.err"
+        # What netifd makes of network.$wg, as a wg-quick config.
+        local p conf=$LAB_TMP/router-$wg.conf
+        get() { "$OWRT" uci "$cfg" -q get "$1"; }
+        {
+            printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n' \
+                "$(get "network.$wg.private_key")" "$(get "network.$wg.listen_port")" \
+                "$(get "network.$wg.addresses" | tr ' ' ',')"
+            for p in $("$OWRT" uci "$cfg" show network | sed -n "s/^network\.\([a-z0-9_]*\)=wireguard_$wg\$/\1/p"); do
+                printf '\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s\n' \
+                    "$(get "network.$p.public_key")" "$(get "network.$p.preshared_key")" \
+                    "$(get "network.$p.allowed_ips" | tr ' ' ',')"
+            done
+        } >"$conf"
+        router_tunnel "$conf"
+        on router nft -f "$LAB_TMP/fw4.nft"
+    }
+    owrt_apply
+    check "fw4 rendered the committed config" test -s "$LAB_TMP/fw4.nft"
+    # camvpn's rules for the tunnel taken out: the vpn zone forwards anything.
+    policy_absent() {
+        on router nft flush chain inet fw4 forward_vpn
+        on router nft add rule inet fw4 forward_vpn accept
+    }
+else
+    export NVRAM_DIR=$LAB_TMP/nvram
+    NVRAM_PATH="$here:$PATH"
+    mkdir -p "$NVRAM_DIR"
+    printf '%s' "$LAB_ID" >"$NVRAM_DIR/oet_tunnels"
+    printf '%s' wan0 >"$NVRAM_DIR/wan_iface"
+    nv() { PATH=$NVRAM_PATH nvram "$@"; }
+    host_firewall iptables drop "$wg"
+    cv render --no-qr --out "$LAB_TMP/out"
+    PATH=$NVRAM_PATH sh "$LAB_TMP/out/camvpn-ddwrt.sh" >/dev/null
+    conf=$LAB_TMP/router-$wg.conf
+    {
+        printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n' \
+            "$(nv get "${wg}_private")" "$(nv get "${wg}_port")" "$(nv get "${wg}_ipaddrmask")"
+        for ((p = 0; p < $(nv get "${wg}_peers"); p++)); do
+            printf '\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s\n' \
+                "$(nv get "${wg}_peerkey$p")" "$(nv get "${wg}_psk$p")" "$(nv get "${wg}_aip$p")"
+        done
+    } >"$conf"
+    router_tunnel "$conf"
+    on router env PATH="$NVRAM_PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
+    check "camvpn's rc_firewall block is under 8 KiB" \
+        test "$(nv get rc_firewall | sed -n '/^# camvpn-begin$/,/^# camvpn-end$/p' | wc -c)" -lt 8192
+    policy_absent() {
+        on router iptables -F CAMVPN_FORWARD
+        on router iptables -A CAMVPN_FORWARD -j ACCEPT
+    }
+fi
+
+# One phone of each list, its config routing the LAN and the outside host
+# into the tunnel, as a phone that ignores its config would.
+i=0
+for p in a1 b1 c1 d1; do
+    i=$((i + 1))
+    add_host "$p"
+    wire "$p" eth0 "203.0.113.$((80 + i))/24" "2001:db8:1::$((80 + i))/64" brwan
+    sed -E 's|^AllowedIPs = .*|AllowedIPs = 10.66.0.1/32, 192.168.1.0/24, 203.0.113.200/32|' \
+        "$LAB_TMP/out/peers/$p.conf" >"$LAB_TMP/$p-wide.conf"
+    wg_up "$p" "$LAB_TMP/$p-wide.conf" "cv$LAB_ID$p"
+    check "phone $p's handshake over the WAN succeeds" pings "$p" 10.66.0.1
+done
+
+say "1. a phone of each access list reaches exactly its cameras"
+check "a1 (every camera) reaches camera 1 rtsp" sees a1 1 554
+check "a1 reaches camera 16 web" sees a1 16 80
+check "a1 reaches camera 9 sdk" sees a1 9 8000
+check "b1 (cameras 1-8) reaches camera 1 rtsp" sees b1 1 554
+check "b1 reaches camera 8 web" sees b1 8 80
+check "c1 (cameras 9-16) reaches camera 9 rtsp" sees c1 9 554
+check "c1 reaches camera 16 web" sees c1 16 80
+check "d1 (rtsp only) reaches camera 1 rtsp" sees d1 1 554
+check "d1 reaches camera 16 rtsp" sees d1 16 554
+denied() {
+    local how=$1 p
+    $how "b1 reaches camera 9 (not one of its cameras)" sees b1 9 554
+    $how "b1 reaches camera 16 web" sees b1 16 80
+    $how "c1 reaches camera 1 (not one of its cameras)" sees c1 1 554
+    $how "c1 reaches camera 8 web" sees c1 8 80
+    $how "d1 reaches camera 1 web (not rtsp)" sees d1 1 80
+    $how "d1 reaches camera 16 sdk" sees d1 16 8000
+    for p in a1 b1 c1 d1; do
+        $how "$p reaches the internet through the tunnel" reach "$p" 203.0.113.200 443 outside-443
+    done
+}
+denied refute
+say "   ...and without camvpn's rules for the tunnel, every one of those checks fails"
+policy_absent
+denied check
+lab_done
