@@ -30,6 +30,7 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, Value};
 use serde::{Serialize, Serializer};
 
+use crate::model::mac::MacAddr;
 use crate::model::port::PortSpec;
 use crate::model::site::Site;
 use crate::model::vendor::Vendor;
@@ -279,6 +280,9 @@ pub struct Policy {
     pub v4: Family,
     /// IPv6.
     pub v6: Family,
+    /// The MAC addresses of the cameras that may not reach the internet:
+    /// over IPv6 they are known by MAC, whatever address they pick.
+    pub camera_macs: Vec<MacAddr>,
 }
 
 fn group(access: &[Grant]) -> Vec<GrantGroup> {
@@ -324,12 +328,27 @@ impl Policy {
     pub fn new(site: &Site) -> Self {
         let mut v4 = Family::default();
         let mut v6 = Family::default();
+        let mut camera_macs = Vec::new();
         for c in &site.cameras {
+            // Its IPv6 addresses: the one given, and the SLAAC one under
+            // the LAN's prefix, which its MAC tells.
+            let derived = c.mac.zip(site.lan6).and_then(|(m, p)| m.eui64_in(p));
+            let ip6: Vec<IpAddr> = c
+                .ip6
+                .into_iter()
+                .chain(derived)
+                .map(IpAddr::V6)
+                .filter(|a| !v6.cameras.contains(a))
+                .collect();
             v4.cameras.push(IpAddr::V4(c.ip));
-            v6.cameras.extend(c.ip6.map(IpAddr::V6));
+            v6.cameras.extend(&ip6);
             if c.internet || site.camera_internet {
                 v4.internet.push(IpAddr::V4(c.ip));
-                v6.internet.extend(c.ip6.map(IpAddr::V6));
+                v6.internet.extend(&ip6);
+            } else if let Some(m) = c.mac
+                && !camera_macs.contains(&m)
+            {
+                camera_macs.push(m);
             }
         }
         // What every pair needs of a camera, worked out once per camera.
@@ -441,6 +460,7 @@ impl Policy {
             },
             v4,
             v6,
+            camera_macs,
         }
     }
 
@@ -519,6 +539,7 @@ mod tests {
             name: name.parse().unwrap(),
             ip: ip.parse().unwrap(),
             ip6: None,
+            mac: None,
             vendor: vendor.into(),
             ports: None,
             internet: false,

@@ -97,6 +97,15 @@ fn is_save_line(line: &str) -> bool {
 pub fn parse(text: &str, file: &str) -> Parsed {
     let mut out = Parsed::default();
     let mut table = String::new();
+    // ip6tables' FORWARD: the line of its policy when that is ACCEPT, and
+    // whether a rule there drops or rejects.
+    let v6 = text.contains("ip6tables-save")
+        || text.lines().any(|l| {
+            let w = words(l);
+            value(&w, &["-s", "-d", "--source", "--destination"]).is_some_and(|a| a.contains(':'))
+        });
+    let mut forward_accept: Option<usize> = None;
+    let mut forward_drops = false;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -111,12 +120,18 @@ pub fn parse(text: &str, file: &str) -> Parsed {
             t.clone_into(&mut table);
             continue;
         }
+        if table == "filter" && line.starts_with(":FORWARD ACCEPT") {
+            forward_accept = Some(i + 1);
+        }
         let Some(rule) = line.strip_prefix("-A ") else {
             continue;
         };
         let w = words(rule);
         let Some(chain) = w.first() else { continue };
         let jump = value(&w, &["-j", "--jump"]).unwrap_or_default();
+        if table == "filter" && chain == "FORWARD" && ["DROP", "REJECT"].contains(&jump) {
+            forward_drops = true;
+        }
         let comment = value(&w, &["--comment"]).map(|c| c.trim_start_matches("!fw3: ").to_owned());
         let iface = value(&w, &["-i", "--in-interface"]).unwrap_or_default();
         if lan_like(chain)
@@ -172,6 +187,10 @@ pub fn parse(text: &str, file: &str) -> Parsed {
                 line: i + 1,
             });
         }
+    }
+    if let Some(line) = forward_accept.filter(|_| v6 && !forward_drops) {
+        out.notes
+            .push(super::open_ipv6_note(file, line, "ip6tables FORWARD"));
     }
     out
 }

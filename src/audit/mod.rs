@@ -268,6 +268,13 @@ impl Coverage {
     }
 }
 
+/// The note for an IPv6 forward chain that accepts what no rule drops.
+pub(crate) fn open_ipv6_note(file: &str, line: usize, chain: &str) -> String {
+    format!(
+        "{file}:{line}: IPv6 is forwarded with policy accept ({chain}) and no rule there drops or rejects: every LAN host with a global IPv6 address, cameras included, can be reached from the internet (camvpn closes cameras by MAC: camera set NAME --mac)"
+    )
+}
+
 /// Guesses the format of `text`.
 pub fn detect(text: &str) -> Option<Format> {
     let t = text.trim_start();

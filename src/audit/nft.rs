@@ -148,8 +148,18 @@ fn top_level(w: &[String]) -> bool {
     }
 }
 
+/// A base chain on the forward hook of a family that carries IPv6, with
+/// policy accept: open unless one of its rules drops or rejects.
+struct OpenForward {
+    name: String,
+    line: usize,
+    drops: bool,
+}
+
 fn parse_text(text: &str, file: &str) -> Parsed {
     let mut out = Parsed::default();
+    let mut family = String::new();
+    let mut forward: Option<OpenForward> = None;
     let mut chain: Option<String> = None;
     let mut depth = 0usize;
     let mut chain_depth = 0usize;
@@ -171,18 +181,55 @@ fn parse_text(text: &str, file: &str) -> Parsed {
         let closes = line == "}";
         if opens {
             depth += 1;
-            if w.first().is_some_and(|t| t == "chain") {
-                chain = w.get(1).cloned();
-                chain_depth = depth;
+            match w.first().map(String::as_str) {
+                Some("chain") => {
+                    chain = w.get(1).cloned();
+                    chain_depth = depth;
+                }
+                // `table inet NAME {`; the family is ip when left out.
+                Some("table") => {
+                    family = if w.len() == 4 {
+                        w[1].clone()
+                    } else {
+                        "ip".into()
+                    }
+                }
+                _ => {}
             }
             continue;
         }
         if closes {
             if chain.is_some() && depth == chain_depth {
                 chain = None;
+                if let Some(f) = forward.take().filter(|f| !f.drops) {
+                    out.notes.push(super::open_ipv6_note(
+                        file,
+                        f.line,
+                        &format!("{family} chain {}", f.name),
+                    ));
+                }
             }
             depth = depth.saturating_sub(1);
             continue;
+        }
+        if let Some(c) = &chain
+            && depth == chain_depth
+        {
+            if line.starts_with("type ")
+                && line.contains("hook forward")
+                && ["inet", "ip6"].contains(&family.as_str())
+                && !line.contains("policy drop")
+            {
+                forward = Some(OpenForward {
+                    name: c.clone(),
+                    line: i + 1,
+                    drops: false,
+                });
+            } else if let Some(f) = &mut forward
+                && w.iter().any(|t| t == "drop" || t == "reject")
+            {
+                f.drops = true;
+            }
         }
         if let Some(c) = &chain
             && depth == chain_depth
@@ -316,14 +363,48 @@ pub fn parse(text: &str, file: &str) -> Result<Parsed, String> {
         .as_array()
         .ok_or_else(|| "nft JSON without an \"nftables\" array".to_owned())?;
     let mut out = Parsed::default();
+    // (family, table, chain) of forward base chains with policy accept that
+    // carry IPv6, and whether a rule of theirs drops or rejects.
+    let mut open: Vec<((String, String, String), usize, bool)> = Vec::new();
+    let key = |o: &Value| {
+        let s = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
+        (
+            s("family"),
+            s("table"),
+            o.get("chain").map_or_else(|| s("name"), |_| s("chain")),
+        )
+    };
     for (i, item) in items.iter().enumerate() {
         // Each item is an object with one key: metainfo, table, chain, rule…
         match item.as_object() {
             Some(o) if o.len() == 1 => out.coverage.ok(),
             _ => out.coverage.skip(i + 1, &item.to_string()),
         }
+        if let Some(c) = item.get("chain")
+            && c["hook"] == "forward"
+            && c["policy"] != "drop"
+            && (c["family"] == "inet" || c["family"] == "ip6")
+        {
+            open.push((key(c), i + 1, false));
+        }
         if let Some(rule) = item.get("rule") {
+            let text = rule["expr"].to_string();
+            if text.contains("\"drop\"") || text.contains("\"reject\"") {
+                let k = key(rule);
+                for o in open.iter_mut().filter(|o| o.0 == k) {
+                    o.2 = true;
+                }
+            }
             json_rule(rule, file, &mut out);
+        }
+    }
+    for ((family, _, name), item, drops) in open {
+        if !drops {
+            out.notes.push(super::open_ipv6_note(
+                file,
+                item,
+                &format!("{family} chain {name}"),
+            ));
         }
     }
     Ok(out)

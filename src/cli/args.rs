@@ -11,11 +11,13 @@ use camvpn::error::InvalidValue;
 use camvpn::model::endpoint::Endpoint;
 use camvpn::model::interface::InterfaceName;
 use camvpn::model::keys::PublicKey;
+use camvpn::model::mac::MacAddr;
 use camvpn::model::name::{CameraName, PeerName};
 use camvpn::model::net::{parse_ip, parse_net4, parse_net6};
 use camvpn::model::port::{PortFilter, PortSpec};
 use camvpn::model::site::{Platform, parse_mtu, parse_port};
 use camvpn::model::vendor::parse_vendor;
+use camvpn::ops::Change;
 use camvpn::targets::Target;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -118,6 +120,11 @@ pub struct InitArgs {
     /// The LAN the cameras are on
     #[arg(long, default_value = "192.168.1.0/24", value_parser = parse_net4, value_name = "CIDR")]
     pub lan: Ipv4Net,
+    /// The LAN's IPv6 prefix (a /64), where cameras take their own addresses:
+    /// the firewall then also drops traffic to the SLAAC (EUI-64) address of
+    /// each camera whose MAC it knows
+    #[arg(long, value_parser = parse_net6, value_name = "PREFIX")]
+    pub lan6: Option<Ipv6Net>,
     /// The WAN interface [default: linux: the interface of this host's default
     /// route, else eth0; openwrt: the 'wan' zone; ddwrt: asked from the router at run time]
     #[arg(long, value_name = "IF")]
@@ -238,6 +245,10 @@ pub struct CameraAddArgs {
     /// Its IPv6 address, if it has a stable one
     #[arg(long)]
     pub ip6: Option<Ipv6Addr>,
+    /// Its MAC address, which closes its IPv6 whatever address it picks (on
+    /// the router, apply looks it up in the neighbour table when not given)
+    #[arg(long, value_name = "MAC")]
+    pub mac: Option<MacAddr>,
     /// Vendor preset for its ports (see 'camvpn camera add --help')
     #[arg(long, default_value = "generic", value_parser = parse_vendor)]
     pub vendor: String,
@@ -253,6 +264,12 @@ pub struct CameraAddArgs {
 pub struct CameraSetArgs {
     /// The camera
     pub name: CameraName,
+    /// Its LAN address (peers that may view it must re-import their configs)
+    #[arg(long)]
+    pub ip: Option<Ipv4Addr>,
+    /// Its MAC address, which closes its IPv6 whatever address it picks
+    #[arg(long, value_name = "MAC")]
+    pub mac: Option<MacAddr>,
     /// Vendor preset for its ports
     #[arg(long, value_parser = parse_vendor)]
     pub vendor: Option<String>,
@@ -456,6 +473,9 @@ pub struct SiteSetArgs {
     /// The LAN interface
     #[arg(long, value_name = "IF")]
     pub lan_if: Option<InterfaceName>,
+    /// The LAN's IPv6 prefix (a /64) for cameras' SLAAC addresses; 'off' forgets it
+    #[arg(long, value_parser = parse_net6_or_off, value_name = "PREFIX|off")]
+    pub lan6: Option<Change<Ipv6Net>>,
     /// DNS server(s) for peers (an empty value removes them)
     #[arg(long, value_delimiter = ',', value_parser = parse_ip_or_empty, value_name = "IP")]
     pub dns: Option<Vec<Option<IpAddr>>>,
@@ -474,6 +494,14 @@ pub struct SiteSetArgs {
     /// Log dropped packets with camvpn's prefixes?
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub log_drops: Option<bool>,
+}
+
+fn parse_net6_or_off(s: &str) -> Result<Change<Ipv6Net>, InvalidValue> {
+    if s == "off" {
+        Ok(Change::Reset)
+    } else {
+        parse_net6(s).map(Change::Set)
+    }
 }
 
 fn parse_ip_or_empty(s: &str) -> Result<Option<IpAddr>, InvalidValue> {

@@ -16,6 +16,7 @@ pub fn run(dir: &SiteDir, cmd: CameraCmd, out: &Out) -> Result<Outcome> {
                 name: a.name,
                 ip: a.ip,
                 ip6: a.ip6,
+                mac: a.mac,
                 vendor: a.vendor,
                 ports: a.ports,
                 internet: a.internet,
@@ -31,6 +32,8 @@ pub fn run(dir: &SiteDir, cmd: CameraCmd, out: &Out) -> Result<Outcome> {
 
 fn set(dir: &SiteDir, a: CameraSetArgs) -> camvpn::Result<camvpn::ops::Notices> {
     let change = CameraChange {
+        ip: a.ip,
+        mac: a.mac,
         vendor: a.vendor,
         ports: Change::from_flags((!a.ports.is_empty()).then_some(a.ports), a.preset_ports),
         ip6: a.ip6,
@@ -53,6 +56,7 @@ fn list(dir: &SiteDir, out: &Out) -> Result<Outcome> {
             vec![
                 c.name.clone(),
                 c.ip.clone(),
+                c.mac.clone().unwrap_or_else(|| "-".into()),
                 c.vendor.clone(),
                 if c.internet || ctx.site.camera_internet {
                     "allowed"
@@ -64,6 +68,6 @@ fn list(dir: &SiteDir, out: &Out) -> Result<Outcome> {
             ]
         })
         .collect();
-    out.print_table(&["NAME", "IP", "VENDOR", "INTERNET", "PORTS"], &rows)?;
+    out.print_table(&["NAME", "IP", "MAC", "VENDOR", "INTERNET", "PORTS"], &rows)?;
     Ok(Outcome::Done)
 }

@@ -36,6 +36,9 @@ fn show(dir: &SiteDir, out: &Out) -> Result<Outcome> {
     )?;
     writeln!(w, "router key:       {}", ctx.server.public_key)?;
     writeln!(w, "lan:              {} on {}", s.lan, s.lan_if)?;
+    if let Some(p) = &s.lan6 {
+        writeln!(w, "lan IPv6:         {p}")?;
+    }
     writeln!(
         w,
         "wan:              {}",
@@ -92,6 +95,7 @@ fn set(dir: &SiteDir, a: SiteSetArgs, out: &Out) -> Result<Outcome> {
         endpoint: a.endpoint,
         wan_if: a.wan_if,
         lan_if: a.lan_if,
+        lan6: a.lan6.unwrap_or_default(),
         dns: a.dns.map(|d| d.into_iter().flatten().collect()),
         mtu: a.mtu,
         keepalive: a.keepalive,

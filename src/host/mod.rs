@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::mac::MacAddr;
 use crate::model::site::{Firewall, Platform, Site};
 use crate::store::Secrets;
 use crate::targets::templates::Templates;
@@ -92,6 +93,37 @@ pub fn read_state(path: &Path) -> Result<Option<Applied>> {
     }
 }
 
+/// The MAC of `ip` in this host's neighbour table (`ip neigh`).
+fn neighbour_mac(ip: std::net::Ipv4Addr) -> Option<MacAddr> {
+    let out = Host::probe(&["ip", "-4", "neigh", "show", &ip.to_string()])?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut words = text.split_whitespace();
+    words.find(|w| *w == "lladdr")?;
+    words.next()?.parse().ok()
+}
+
+/// `site` with the MACs this host's neighbour table knows for cameras that
+/// have none in `site.toml`: their IPv6 is closed by MAC.
+fn with_neighbour_macs(site: &Site, report: &mut dyn FnMut(Event)) -> Site {
+    let mut site = site.clone();
+    for c in site.cameras.iter_mut().filter(|c| c.mac.is_none()) {
+        match neighbour_mac(c.ip) {
+            Some(m) => {
+                report(Event::Warning(format!(
+                    "camera {} has no MAC in site.toml; this router's neighbour table gives {m} for {}, which closes its IPv6 now; keep it with: camvpn camera set {} --mac {m}",
+                    c.name, c.ip, c.name
+                )));
+                c.mac = Some(m);
+            }
+            None => report(Event::Warning(format!(
+                "camera {} has no MAC, and this router has not seen {} lately: its IPv6 is not closed; add it with: camvpn camera set {} --mac MAC",
+                c.name, c.ip, c.name
+            ))),
+        }
+    }
+    site
+}
+
 /// Puts `site` on this host.
 pub fn apply(
     site: &Site,
@@ -100,6 +132,7 @@ pub fn apply(
     opts: &ApplyOptions,
     report: &mut dyn FnMut(Event),
 ) -> Result<()> {
+    let site = &with_neighbour_macs(site, report);
     let router = match site.platform {
         Platform::Linux => None,
         Platform::Openwrt => Some(targets::read_router_config(&opts.uci_dir)?),

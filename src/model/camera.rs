@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::model::mac::MacAddr;
 use crate::model::name::CameraName;
 use crate::model::port::PortSpec;
 use crate::model::vendor::{Catalog, Vendor};
@@ -20,6 +21,10 @@ pub struct Camera {
     /// Its IPv6 address, where it has a stable one worth protecting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip6: Option<Ipv6Addr>,
+    /// Its MAC address: how the firewall knows it over IPv6, whatever
+    /// address it picks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<MacAddr>,
     /// A vendor preset name.
     pub vendor: String,
     /// Ports that replace the vendor's default ports (installers move them).

@@ -9,6 +9,7 @@ pub mod camera;
 pub mod endpoint;
 pub mod interface;
 pub mod keys;
+pub mod mac;
 pub mod name;
 pub mod net;
 pub mod peer;

@@ -116,6 +116,10 @@ pub struct Site {
     pub subnet6: Option<Ipv6Net>,
     /// The LAN the cameras are on.
     pub lan: Ipv4Net,
+    /// The LAN's IPv6 prefix (a /64): where a camera's SLAAC (EUI-64)
+    /// address can be derived from its MAC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lan6: Option<Ipv6Net>,
     /// The WAN interface (OpenWrt: the firewall zone). `None` on DD-WRT means
     /// "ask the router at run time".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -347,6 +351,13 @@ impl Site {
     /// the fix.
     pub fn validate(&self) -> Result<(), InvalidValue> {
         let bad = |m: String| Err(InvalidValue::new(m));
+        if let Some(p) = self.lan6
+            && p.prefix_len() != 64
+        {
+            return bad(format!(
+                "the LAN's IPv6 prefix {p} is not a /64; cameras take SLAAC addresses in a /64 only: give the LAN's /64, e.g. 2001:db8:1:2::/64"
+            ));
+        }
         if self.subnet.prefix_len() > 30 {
             return bad(format!(
                 "the tunnel subnet {} is too small; use a prefix of /30 or shorter, e.g. 10.66.0.0/24",
@@ -608,6 +619,7 @@ pub(crate) mod tests {
             subnet: "10.66.0.0/29".parse().unwrap(),
             subnet6: Some("fd66::/64".parse().unwrap()),
             lan: "192.168.1.0/24".parse().unwrap(),
+            lan6: None,
             wan_if: Some("eth0".parse().unwrap()),
             lan_if: "eth1".parse().unwrap(),
             dns: vec![],

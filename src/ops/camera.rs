@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::{Change, Notices, modify};
 use crate::error::Result;
 use crate::model::camera::Camera;
+use crate::model::mac::MacAddr;
 use crate::model::name::CameraName;
 use crate::model::peer::Access;
 use crate::model::port::PortSpec;
@@ -20,6 +21,8 @@ pub struct NewCamera {
     pub ip: Ipv4Addr,
     /// A stable IPv6 address worth protecting.
     pub ip6: Option<Ipv6Addr>,
+    /// Its MAC address.
+    pub mac: Option<MacAddr>,
     /// A vendor preset name.
     pub vendor: String,
     /// Ports replacing the vendor's (none: the vendor's).
@@ -35,6 +38,7 @@ impl NewCamera {
             name,
             ip,
             ip6: None,
+            mac: None,
             vendor,
             ports: Vec::new(),
             internet: false,
@@ -48,6 +52,7 @@ impl NewCamera {
             name: self.name,
             ip: self.ip,
             ip6: self.ip6,
+            mac: self.mac,
             vendor: self.vendor,
             ports: (!self.ports.is_empty()).then_some(self.ports),
             internet: self.internet,
@@ -94,6 +99,10 @@ pub fn add(dir: &SiteDir, camera: NewCamera) -> Result<Notices> {
 /// A change to one camera; `None` leaves a setting as it is.
 #[derive(Debug, Clone, Default)]
 pub struct CameraChange {
+    /// Its LAN address.
+    pub ip: Option<Ipv4Addr>,
+    /// Its MAC address.
+    pub mac: Option<MacAddr>,
     /// Its vendor preset.
     pub vendor: Option<String>,
     /// Its ports (reset: the vendor's).
@@ -106,8 +115,15 @@ pub struct CameraChange {
 
 /// Changes one camera.
 pub fn set(dir: &SiteDir, name: &CameraName, change: CameraChange) -> Result<Notices> {
-    let (site, ip6_changed) = modify(dir, |site| {
+    let (site, routes_changed) = modify(dir, |site| {
         let c = site.camera_mut(name.as_str())?;
+        let moved = change.ip.is_some_and(|ip| ip != c.ip);
+        if let Some(ip) = change.ip {
+            c.ip = ip;
+        }
+        if let Some(m) = change.mac {
+            c.mac = Some(m);
+        }
         if let Some(v) = change.vendor {
             c.vendor = v;
         }
@@ -119,10 +135,10 @@ pub fn set(dir: &SiteDir, name: &CameraName, change: CameraChange) -> Result<Not
         if let Some(i) = change.internet {
             c.internet = i;
         }
-        Ok(ip6_changed)
+        Ok(moved || (ip6_changed && site.subnet6.is_some()))
     })?;
     let mut notices = Notices::default();
-    if ip6_changed && site.subnet6.is_some() {
+    if routes_changed {
         note_reimport(&site, name, &mut notices);
     }
     notices.note(format!(

@@ -120,6 +120,12 @@ pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Resu
     let site = dir.load()?;
     let mut notices = Notices::default();
     let secrets = load_secrets(dir, &site, &mut notices)?;
+    for c in site.cameras.iter().filter(|c| c.mac.is_none()) {
+        notices.warn(format!(
+            "camera {} has no MAC: cameras pick their own IPv6 addresses, so its IPv6 is not closed; add it with: camvpn camera set {} --mac MAC (apply on the router looks it up)",
+            c.name, c.name
+        ));
+    }
     let target = req.target.unwrap_or(Target(site.platform));
     let router = if target.0 == Platform::Openwrt {
         Some(targets::read_router_config(&req.uci_dir)?)

@@ -8,7 +8,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 
 use super::camera::NewCamera;
 use super::peer::{NewPeer, PeerSettings, admit, stage_keys};
-use super::{Notices, modify};
+use super::{Change, Notices, modify};
 use crate::audit::{self, Format};
 use crate::error::{Error, Result};
 use crate::host::routes;
@@ -38,6 +38,8 @@ pub struct NewSite {
     pub subnet6: Option<Ipv6Net>,
     /// The cameras' LAN.
     pub lan: Ipv4Net,
+    /// The LAN's IPv6 prefix.
+    pub lan6: Option<Ipv6Net>,
     /// The WAN interface; `None`: the platform's default (see [`create`]).
     pub wan_if: Option<InterfaceName>,
     /// The LAN interface; `None`: the platform's default.
@@ -89,6 +91,7 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         subnet: req.subnet,
         subnet6: req.subnet6,
         lan: req.lan,
+        lan6: req.lan6,
         wan_if,
         lan_if,
         dns: req.dns,
@@ -338,6 +341,8 @@ pub struct SiteChange {
     pub wan_if: Option<InterfaceName>,
     /// The LAN interface.
     pub lan_if: Option<InterfaceName>,
+    /// The LAN's IPv6 prefix.
+    pub lan6: Change<Ipv6Net>,
     /// DNS servers for peers (empty: none).
     pub dns: Option<Vec<IpAddr>>,
     /// Tunnel MTU (0: WireGuard's default).
@@ -366,6 +371,7 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
         if let Some(l) = change.lan_if {
             site.lan_if = l;
         }
+        change.lan6.apply(&mut site.lan6);
         if let Some(dns) = change.dns {
             reimport |= dns != site.dns;
             site.dns = dns;

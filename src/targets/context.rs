@@ -62,6 +62,8 @@ pub struct SiteCtx {
     pub subnet6: Option<String>,
     /// The camera LAN.
     pub lan: String,
+    /// The LAN's IPv6 prefix.
+    pub lan6: Option<String>,
     /// WAN interface (OpenWrt: zone); none on DD-WRT means "ask at run time".
     pub wan_if: Option<String>,
     /// LAN interface (OpenWrt: zone).
@@ -104,6 +106,8 @@ pub struct CameraCtx {
     pub ip: String,
     /// IPv6 address.
     pub ip6: Option<String>,
+    /// MAC address.
+    pub mac: Option<String>,
     /// Vendor preset name.
     pub vendor: String,
     /// Vendor for people.
@@ -212,6 +216,7 @@ impl CameraCtx {
             ident: c.name.ident(),
             ip: c.ip.to_string(),
             ip6: c.ip6.map(|a| a.to_string()),
+            mac: c.mac.map(|m| m.to_string()),
             vendor: c.vendor.clone(),
             vendor_label: vendor.map_or_else(|| c.vendor.clone(), |v| v.label.clone()),
             ports,
@@ -291,6 +296,7 @@ impl Context {
                 subnet: site.subnet.to_string(),
                 subnet6: site.subnet6.map(|n| n.to_string()),
                 lan: site.lan.to_string(),
+                lan6: site.lan6.map(|p| p.to_string()),
                 wan_if: site.wan_if.as_ref().map(ToString::to_string),
                 lan_if: site.lan_if.to_string(),
                 dns: strings(&site.dns),

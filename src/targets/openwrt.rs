@@ -191,11 +191,10 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
     firewall_deletes.extend(named);
     firewall_deletes.extend(camvpn_sections(firewall));
 
-    let blocked: Vec<IpAddr> = site
-        .cameras
-        .iter()
-        .filter(|c| !(c.internet || site.camera_internet))
-        .flat_map(|c| std::iter::once(IpAddr::V4(c.ip)).chain(c.ip6.map(IpAddr::V6)))
+    let blocked: Vec<IpAddr> = [&policy.v4, &policy.v6]
+        .into_iter()
+        .flat_map(|f| f.cameras.iter().filter(|c| !f.internet.contains(c)))
+        .copied()
         .collect();
     let owrt = OpenwrtCtx {
         iface: iface.to_owned(),

@@ -414,3 +414,31 @@ fn no_site_yet() {
     );
     assert!(!s.dir().exists());
 }
+
+/// Issue 16: a malformed MAC or LAN prefix is refused, nothing changed.
+#[test]
+fn bad_macs_and_lan6_prefixes() {
+    for mac in ["00:11:22:33:44", "zz:11:22:33:44:55", "01:00:5e:00:00:01"] {
+        rejected(
+            &["camera", "set", "driveway", "--mac", mac],
+            &[mac, "00:11:22:aa:bb:cc"],
+        );
+        rejected(
+            &[
+                "camera",
+                "add",
+                "door",
+                "--ip",
+                "192.168.1.40",
+                "--mac",
+                mac,
+            ],
+            &[mac],
+        );
+    }
+    rejected(
+        &["site", "set", "--lan6", "2001:db8:2::/56"],
+        &["not a /64", "2001:db8:2::/56"],
+    );
+    init_rejected(&["--lan6", "2001:db8:2::1/64"], &["host bits"]);
+}

@@ -1,5 +1,7 @@
 //! `camvpn camera add|list|remove`.
 
+use std::fs;
+
 use crate::common::Site;
 
 fn cameras(s: &Site) -> Vec<serde_json::Value> {
@@ -112,4 +114,46 @@ fn removing_a_camera_removes_it_from_access_lists() {
     assert_eq!(guard["cameras"], serde_json::json!(["driveway"]));
     assert_eq!(cameras(&s).len(), 1);
     s.cmd().args(["camera", "remove", "nvr"]).fails(2);
+}
+
+/// Issue 16: cameras are known by MAC; `camera set` changes a camera in
+/// place (address, MAC) and `camera list` shows it.
+#[test]
+fn camera_set_changes_mac_and_address_in_place() {
+    let s = Site::new();
+    s.init();
+    s.cmd()
+        .args(["camera", "set", "driveway", "--mac", "00-1A-2B-3C-4D-5E"])
+        .ok();
+    s.cmd()
+        .args(["camera", "set", "nvr", "--ip", "192.168.1.21"])
+        .ok();
+    let list = cameras(&s);
+    let by = |n: &str| list.iter().find(|c| c["name"] == n).unwrap().clone();
+    assert_eq!(by("driveway")["mac"], "00:1a:2b:3c:4d:5e");
+    assert_eq!(by("nvr")["ip"], "192.168.1.21");
+    assert!(by("nvr")["mac"].is_null());
+    let table = s.cmd().args(["camera", "list"]).ok().stdout;
+    assert!(table.contains("00:1a:2b:3c:4d:5e"), "{table}");
+    // The firewall knows the camera by MAC, and its SLAAC address once the
+    // LAN's prefix is known.
+    s.cmd()
+        .args(["site", "set", "--lan6", "2001:db8:2::/64"])
+        .ok();
+    let out = s.render(&["--no-peers"]);
+    let nft = fs::read_to_string(out.join("camvpn.nft")).unwrap();
+    assert!(nft.contains("00:1a:2b:3c:4d:5e"), "{nft}");
+    assert!(nft.contains("2001:db8:2:0:21a:2bff:fe3c:4d5e"), "{nft}");
+    // render says which camera's IPv6 is not covered: nvr has no MAC.
+    let r = s
+        .cmd()
+        .args(["render", "--no-peers", "--out"])
+        .arg(s.path("out2"))
+        .ok();
+    assert!(r.stderr.contains("camera nvr has no MAC"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("camera driveway has no MAC"),
+        "{}",
+        r.stderr
+    );
 }

@@ -129,6 +129,14 @@ fn real_uci_and_fw4_take_the_batch_and_rules_stay_flat_as_phones_are_added() {
     for phones in [5, 50] {
         let s = Site::new();
         s.init_big("openwrt", phones, 16);
+        // Cameras known by MAC (IPv6 closed by fw4's src_mac), one with
+        // its SLAAC address derived under the LAN's prefix.
+        s.cmd()
+            .args(["site", "set", "--lan6", "2001:db8:2::/64"])
+            .ok();
+        for (c, mac) in [("c1", "00:11:22:33:44:01"), ("c2", "00:11:22:33:44:02")] {
+            s.cmd().args(["camera", "set", c, "--mac", mac]).ok();
+        }
         let r = Router::stock(owrt.clone(), &s, "router");
         let batch = r.apply(&s);
         let ruleset = r.fw4();
@@ -143,6 +151,11 @@ fn real_uci_and_fw4_take_the_batch_and_rules_stay_flat_as_phones_are_added() {
                 "{ip} is in no set of fw4's ruleset"
             );
         }
+        assert!(
+            ruleset.contains("ether saddr { 00:11:22:33:44:01, 00:11:22:33:44:02 }")
+                && ruleset.contains("2001:db8:2:0:211:22ff:fe33:4401"),
+            "fw4 did not close the cameras' IPv6 by MAC"
+        );
         counts.push((camvpn_rules(&ruleset), batch.lines().count()));
     }
     let ((rules5, lines5), (rules50, lines50)) = (counts[0], counts[1]);

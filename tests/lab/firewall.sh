@@ -72,7 +72,8 @@ apply() {
         return
     fi
     on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
-        "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" "$@"
+        "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" "$@" 2>"$LAB_TMP/apply.err" ||
+        { cat "$LAB_TMP/apply.err" >&2; return 1; }
 }
 # camvpn's firewall without its policy: accept everything it would judge.
 policy_absent() {
@@ -106,17 +107,21 @@ say "lab: $backend backend, host firewall forward policy $hostfw"
 topology
 if [[ $backend == ddwrt ]]; then
     host_firewall iptables "$hostfw" "$wg"
-    cv init --platform ddwrt --endpoint 203.0.113.1 --lan-if lan0 --subnet6 fd66::/64 \
+    cv init --platform ddwrt --endpoint 203.0.113.1 --lan-if lan0 --subnet6 fd66::/64 --lan6 2001:db8:2::/64 \
         --camera camera1=192.168.1.108:dahua --camera camera2=192.168.1.109:dahua >/dev/null
 else
     host_firewall "$backend" "$hostfw" "$wg"
     cv init --platform linux --endpoint 203.0.113.1 --interface "$wg" --wan-if wan0 --lan-if lan0 \
-        --subnet6 fd66::/64 --firewall "$backend" \
+        --subnet6 fd66::/64 --lan6 2001:db8:2::/64 --firewall "$backend" \
         --camera camera1=192.168.1.108:dahua --camera camera2=192.168.1.109:dahua >/dev/null
 fi
 listeners
 cv camera set camera1 --ip6 2001:db8:2::108
 cv camera set camera2 --ip6 2001:db8:2::109
+# Cameras are known by MAC over IPv6. On Linux, camera2's MAC is left for
+# apply to find in the router's neighbour table.
+cv camera set camera1 --mac "$(mac camera1)"
+[[ $backend != ddwrt ]] || cv camera set camera2 --mac "$(mac camera2)"
 cv peer add phone --cameras camera1 --only rtsp,web >/dev/null
 cv render --out "$LAB_TMP/out"
 phone_key=$(cv peer show phone --json | sed -n 's/.*"public_key": "\(.*\)".*/\1/p')
@@ -143,18 +148,30 @@ exposed() {
             reach attacker 192.168.1.108 "$port" "camera1-$port"
     done
     $how "attacker reaches camera1 over IPv6 ([2001:db8:2::108]:554)" reach attacker '[2001:db8:2::108]' 554 camera1-554
+    $how "attacker reaches camera1 at an IPv6 address it chose itself" reach attacker "[$(self_chosen camera1)]" 554 camera1-554
+    $how "attacker reaches camera1 at its SLAAC (EUI-64) address" reach attacker "[$(eui64 camera1)]" 554 camera1-554
 }
 egress() {
     local how=$1 cam=$2
     $how "$cam opens TCP to the outside host" reach "$cam" 203.0.113.200 443 outside-443
     $how "$cam sends UDP to the outside host (a vendor cloud)" reach_udp "$cam" 203.0.113.200 8800 outside-8800-udp
     $how "$cam opens TCP to the outside host over IPv6" reach "$cam" '[2001:db8:1::200]' 443 outside-443
+    $how "$cam opens TCP over IPv6 from an address it chose itself" \
+        reach_from "$cam" "[$(self_chosen "$cam")]" '[2001:db8:1::200]' 443 outside-443
+    $how "$cam sends UDP over IPv6 from an address it chose itself" \
+        reach_udp_from "$cam" "[$(self_chosen "$cam")]" '[2001:db8:1::200]' 8800 outside-8800-udp
+}
+# lan_host_online: the LAN host that is no camera keeps its internet.
+lan_host_online() {
+    check "the LAN host that is no camera reaches the outside host" reach lanhost 203.0.113.200 443 outside-443
+    check "the LAN host that is no camera reaches the outside host over IPv6" reach lanhost '[2001:db8:1::200]' 443 outside-443
 }
 
 say "1. before camvpn: the old forwards expose camera1, cameras reach the internet"
 exposed check
 egress check camera1
 egress check camera2
+lan_host_online
 
 say "2. after apply: no way in from the WAN, the WireGuard port still answers"
 apply
@@ -198,6 +215,12 @@ denied refute
 
 say "4. camera egress: blocked, unless the camera may use the internet"
 egress refute camera1
+egress refute camera2
+lan_host_online
+if [[ $backend != ddwrt ]]; then
+    check "apply took camera2's MAC from the router's neighbour table" \
+        grep -q "camera camera2 has no MAC in site.toml; this router's neighbour table gives $(mac camera2)" "$LAB_TMP/apply.err"
+fi
 cv camera set camera1 --internet on
 apply
 egress check camera1

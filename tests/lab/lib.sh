@@ -96,6 +96,25 @@ wire() {
     ip -n "$(ns sw)" link set "$port" master "$bridge" up
 }
 
+# mac HOST: the MAC address of HOST's eth0.
+mac() { on "$1" cat /sys/class/net/eth0/address; }
+
+# self_chosen HOST: the privacy address a camera took (camvpn is never told).
+self_chosen() {
+    case $1 in
+        camera1) echo 2001:db8:2::c0:ffee ;;
+        *) echo 2001:db8:2::c1:ffee ;;
+    esac
+}
+
+# eui64 HOST: HOST's SLAAC address under 2001:db8:2::/64, from its MAC.
+eui64() {
+    local m
+    IFS=: read -ra m <<<"$(mac "$1")"
+    printf '2001:db8:2:0:%x:%x:%x:%x\n' "$(((0x${m[0]} ^ 2) << 8 | 0x${m[1]}))" \
+        "$((0x${m[2]} << 8 | 0xff))" "$((0xfe << 8 | 0x${m[3]}))" "$((0x${m[4]} << 8 | 0x${m[5]}))"
+}
+
 # topology: the hosts above; the router forwards IPv4 and IPv6. No firewall
 # yet (host_firewall), no camvpn yet.
 topology() {
@@ -105,7 +124,7 @@ topology() {
         ip -n "$(ns sw)" link add "$h" type bridge
         ip -n "$(ns sw)" link set "$h" up
     done
-    for h in router attacker phone outside camera1 camera2; do add_host "$h"; done
+    for h in router attacker phone outside camera1 camera2 lanhost; do add_host "$h"; done
     wire router wan0 203.0.113.1/24 2001:db8:1::1/64 brwan
     wire router lan0 192.168.1.1/24 2001:db8:2::1/64 brlan
     wire attacker eth0 203.0.113.66/24 2001:db8:1::66/64 brwan
@@ -113,9 +132,17 @@ topology() {
     wire outside eth0 203.0.113.200/24 2001:db8:1::200/64 brwan
     wire camera1 eth0 192.168.1.108/24 2001:db8:2::108/64 brlan
     wire camera2 eth0 192.168.1.109/24 2001:db8:2::109/64 brlan
+    # A LAN host that is not a camera: it keeps its internet, IPv6 included.
+    wire lanhost eth0 192.168.1.50/24 2001:db8:2::50/64 brlan
     on router sysctl -qw net.ipv4.ip_forward=1
     on router sysctl -qw net.ipv6.conf.all.forwarding=1
+    # Cameras also pick IPv6 addresses of their own that nobody tells
+    # camvpn: a privacy address (random) and SLAAC's EUI-64 one.
     for h in camera1 camera2; do
+        on "$h" ip addr add "$(self_chosen "$h")/64" dev eth0
+        on "$h" ip addr add "$(eui64 "$h")/64" dev eth0
+    done
+    for h in camera1 camera2 lanhost; do
         on "$h" ip route add default via 192.168.1.1
         on "$h" ip -6 route add default via 2001:db8:2::1
     done
@@ -236,6 +263,21 @@ reach() {
     local got
     got=$(on "$1" timeout 4 socat -T2 - "TCP:$2:$3,connect-timeout=2" </dev/null 2>/dev/null) || true
     [[ "$got" == "$4" ]]
+}
+
+# reach_from FROM SRC HOST PORT EXPECT: as reach, from FROM's address SRC
+# (an IPv6 address in brackets).
+reach_from() {
+    local got
+    got=$(on "$1" timeout 4 socat -T2 - "TCP:$3:$4,connect-timeout=2,bind=$2" </dev/null 2>/dev/null) || true
+    [[ "$got" == "$5" ]]
+}
+
+# reach_udp_from FROM SRC HOST PORT EXPECT: as reach_udp, from FROM's address SRC.
+reach_udp_from() {
+    local got
+    got=$(echo hello | on "$1" timeout 4 socat -T2 - "UDP:$3:$4,bind=$2" 2>/dev/null) || true
+    [[ "$got" == "$5" ]]
 }
 
 # reach_udp FROM HOST PORT EXPECT: a UDP datagram from FROM gets EXPECT back.

@@ -28,6 +28,9 @@ add_host cams
 wire cams eth0 192.168.1.101/24 2001:db8:2::101/64 brlan
 for ((c = 2; c <= CAMS; c++)); do on cams ip addr add "192.168.1.$((100 + c))/24" dev eth0; done
 on cams ip route add default via 192.168.1.1
+on cams ip -6 route add default via 2001:db8:2::1
+# An IPv6 address the cameras chose themselves (camvpn is never told).
+on cams ip addr add 2001:db8:2::c9:ffee/64 dev eth0
 for p in 80 554 8000; do
     on cams socat "TCP4-LISTEN:$p,fork,reuseaddr" "SYSTEM:echo \$SOCAT_SOCKADDR-$p" >/dev/null 2>&1 &
 done
@@ -38,6 +41,10 @@ for _ in $(seq 50); do
     on cams ss -ltn | grep -q ':8000 ' && on outside ss -ltn | grep -q ':443 ' && break
     sleep 0.1
 done
+serve_udp outside 8800
+v6_out() { reach_from cams '[2001:db8:2::c9:ffee]' '[2001:db8:1::200]' 443 outside-443; }
+v6_out_udp() { reach_udp_from cams '[2001:db8:2::c9:ffee]' '[2001:db8:1::200]' 8800 outside-8800-udp; }
+check "before camvpn the cameras reach the internet over IPv6 from an address they chose" v6_out
 # cam N PORT: what camera N answers on PORT.
 cam_ip() { printf '192.168.1.%s' "$((100 + $1))"; }
 # sees PHONE CAMERA PORT: PHONE reaches camera CAMERA on PORT through its tunnel.
@@ -51,10 +58,11 @@ LAB_WG+=("$wg")
 args=()
 for ((c = 1; c <= CAMS; c++)); do args+=(--camera "c$c=$(cam_ip "$c"):hikvision"); done
 if [[ $platform == openwrt ]]; then
-    cv init --platform openwrt --endpoint 203.0.113.1 --interface "$wg" "${args[@]}" >/dev/null
+    cv init --platform openwrt --endpoint 203.0.113.1 --interface "$wg" --lan6 2001:db8:2::/64 "${args[@]}" >/dev/null
 else
-    cv init --platform ddwrt --endpoint 203.0.113.1 --lan-if lan0 "${args[@]}" >/dev/null
+    cv init --platform ddwrt --endpoint 203.0.113.1 --lan-if lan0 --lan6 2001:db8:2::/64 "${args[@]}" >/dev/null
 fi
+for ((c = 1; c <= CAMS; c++)); do cv camera set "c$c" --mac "$(mac cams)"; done
 q=$((PHONES / 4))
 cv peer add --no-qr --count "$q" --prefix a
 cv peer add --no-qr --count "$q" --prefix b --cameras "$(seq -s, -f 'c%g' 1 8)"
@@ -163,7 +171,13 @@ for p in a1 b1 c1 d1; do
     check "phone $p's handshake over the WAN succeeds" pings "$p" 10.66.0.1
 done
 
-say "1. a phone of each access list reaches exactly its cameras"
+say "1. cameras closed over IPv6 by MAC, whatever address they chose"
+refute "the cameras open TCP to the internet over IPv6" v6_out
+refute "the cameras send UDP to the internet over IPv6" v6_out_udp
+check "the LAN host that is no camera reaches the internet over IPv6" reach lanhost '[2001:db8:1::200]' 443 outside-443
+check "the LAN host that is no camera reaches the internet" reach lanhost 203.0.113.200 443 outside-443
+
+say "2. a phone of each access list reaches exactly its cameras"
 check "a1 (every camera) reaches camera 1 rtsp" sees a1 1 554
 check "a1 reaches camera 16 web" sees a1 16 80
 check "a1 reaches camera 9 sdk" sees a1 9 8000
