@@ -13,7 +13,7 @@ need wg:wireguard-tools wg-quick:wireguard-tools wireguard-go:wireguard-go \
     ip:iproute2 ss:iproute2 ping:iputils-ping socat:socat sysctl:procps \
     shellcheck:shellcheck zbarimg:zbar-tools rsvg-convert:librsvg2-bin \
     busybox:busybox script:bsdutils setpriv:util-linux chromium:chromium \
-    nroff:groff-base ipset:ipset
+    nroff:groff-base ipset:ipset jq:jq
 # OpenWrt's uci and firewall4 (../shared/openwrt) are built from source once.
 if [ -x ../shared/openwrt/owrt ]; then
     need cmake:cmake cc:build-essential make:build-essential pkg-config:pkg-config \

@@ -17,6 +17,7 @@ pub mod host;
 pub mod model;
 pub mod ops;
 pub mod policy;
+pub mod probe;
 pub mod store;
 pub mod targets;
 

@@ -83,6 +83,10 @@ pub enum Command {
     Audit(AuditArgs),
     /// Print the whole site as JSON (secrets only with --secrets)
     Export(ExportArgs),
+    /// Prove it: which camera ports answer from outside, or through the tunnel as a peer (exit 1 when any should not)
+    Probe(ProbeArgs),
+    /// On the router: the peers online and whether camvpn's firewall is loaded (exit 1 when not)
+    Status,
     /// Render your own template against the site (the context of docs/template-context.md)
     Template(TemplateArgs),
     /// Print shell completions
@@ -648,6 +652,47 @@ pub struct TemplateArgs {
     /// Also set 'peer' to this peer
     #[arg(long, value_name = "NAME")]
     pub peer: Option<PeerName>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "From outside (a laptop on another network, e.g. a phone hotspot), probe connects
+to HOST (default: the site's endpoint) on every port that matters: the site's camera
+ports, the external ports of the old forwards in --from FILE (anything 'audit' reads),
+the well-known camera ports of the presets and the articles installers follow, and
+--port ones. TCP by connecting: open, closed or no answer; UDP only reports open (a
+reply) or closed (ICMP port unreachable), else 'no answer', which proves nothing.
+It probes only HOST, never a range. Exit 1 when any port answers.
+
+With --as PEER, run on a laptop connected as PEER: every camera port PEER may use
+must answer, and no other camera port (nor the router's LAN address) may. --site
+FILE reads the site from 'camvpn export' JSON instead of the site directory.
+Exit 1 on any mismatch.
+
+Examples:
+  camvpn probe                      # the site's endpoint, from another network
+  camvpn probe 198.51.100.7 --from router-firewall --port 45880/tcp
+  camvpn probe --as alice --site site.json"
+)]
+pub struct ProbeArgs {
+    /// The host to probe from outside (a name or address) [default: the site's endpoint]
+    #[arg(conflicts_with = "peer")]
+    pub host: Option<String>,
+    /// A router config whose forwards' external ports are probed too (repeat for more)
+    #[arg(long = "from", value_name = "FILE", conflicts_with = "peer")]
+    pub from: Vec<PathBuf>,
+    /// Another port to probe (N/tcp or N/udp); repeat for more
+    #[arg(long = "port", value_name = "N/PROTO", conflicts_with = "peer")]
+    pub ports: Vec<PortSpec>,
+    /// Probe through the tunnel as this peer: exactly its policy must answer
+    #[arg(long = "as", value_name = "PEER")]
+    pub peer: Option<PeerName>,
+    /// The site as 'camvpn export' JSON, instead of the site directory (with --as)
+    #[arg(long, value_name = "FILE", requires = "peer")]
+    pub site: Option<PathBuf>,
+    /// How long one port may take to answer, in milliseconds
+    #[arg(long, default_value = "1500", value_parser = clap::value_parser!(u64).range(50..=60_000), value_name = "MS")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

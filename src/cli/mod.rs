@@ -11,6 +11,7 @@ mod camera;
 mod init;
 mod output;
 mod peer;
+mod probe;
 mod render;
 mod site;
 mod template;
@@ -72,6 +73,8 @@ fn run(cli: Cli, out: &Out) -> Result<Outcome> {
         Command::Apply(a) => apply::run(&dir, &a, out),
         Command::Audit(a) => audit::run(&dir, &a, out),
         Command::Export(a) => export(&dir, a.secrets, out),
+        Command::Probe(a) => probe::run(&dir, &a, out),
+        Command::Status => probe::status(&dir, out),
         Command::Template(a) => template::run(&dir, &a, out),
         Command::Completions { shell } => Ok(template::completions(shell)),
         Command::Man => template::man(),

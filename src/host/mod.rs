@@ -14,6 +14,7 @@ mod linux;
 mod openwrt;
 pub mod routes;
 mod run;
+pub mod status;
 
 use run::Host;
 

@@ -12,8 +12,10 @@ pub mod audit;
 pub mod camera;
 pub mod export;
 pub mod peer;
+pub mod probe;
 pub mod render;
 pub mod site;
+pub mod status;
 
 use crate::error::{Error, Result};
 use crate::model::site::Site;

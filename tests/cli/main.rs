@@ -18,6 +18,7 @@ mod onboarding;
 mod openwrt;
 mod owrt;
 mod peers;
+mod probe;
 mod provisioning;
 mod qr;
 mod snapshots;

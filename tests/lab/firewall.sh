@@ -123,6 +123,8 @@ cv camera set camera2 --ip6 2001:db8:2::109
 cv camera set camera1 --mac "$(mac camera1)"
 [[ $backend != ddwrt ]] || cv camera set camera2 --mac "$(mac camera2)"
 cv peer add phone --cameras camera1 --only rtsp,web >/dev/null
+# A second peer whose phone stays off: status shows it offline.
+cv peer add viewer >/dev/null
 cv render --out "$LAB_TMP/out"
 phone_key=$(cv peer show phone --json | sed -n 's/.*"public_key": "\(.*\)".*/\1/p')
 # A phone that routes the whole camera LAN into the tunnel, as a phone that
@@ -167,11 +169,28 @@ lan_host_online() {
     check "the LAN host that is no camera reaches the outside host over IPv6" reach lanhost '[2001:db8:1::200]' 443 outside-443
 }
 
+# probe_outside: camvpn probe from the attacker, as an installer would run it
+# from a phone hotspot; leaves its JSON in $LAB_TMP/probe.json.
+probe_outside() {
+    on attacker "$CAMVPN" --dir "$site" --json probe 203.0.113.1 --timeout 400 >"$LAB_TMP/probe.json"
+}
+# probe_names PORT...: the probe found every PORT open.
+probe_names() {
+    local p
+    for p in "$@"; do
+        jq -e --arg p "$p" '.ports[] | select(.port == $p and .answer == "open")' "$LAB_TMP/probe.json" >/dev/null || return 1
+    done
+}
+probe_exit() { probe_outside; }
+# json_has FILE FILTER: FILTER (jq) selects something in FILE.
+json_has() { jq -e "$2" "$1" >/dev/null; }
 say "1. before camvpn: the old forwards expose camera1, cameras reach the internet"
 exposed check
 egress check camera1
 egress check camera2
 lan_host_online
+refute "camvpn probe from outside finds nothing (exit 0)" probe_exit
+check "camvpn probe names the forwards of 554, 8080 and 37777" probe_names 554/tcp 8080/tcp 37777/tcp
 
 say "2. after apply: no way in from the WAN, the WireGuard port still answers"
 apply
@@ -191,6 +210,17 @@ wg_up phone "$LAB_TMP/phone-wide.conf" "$phone_if"
 exposed refute all
 check "the phone's handshake over the WAN succeeds" pings phone 10.66.0.1
 check "the router recorded the phone's handshake" test "$(handshake router "$wg" "$phone_key")" -gt 0
+check "camvpn probe from outside finds nothing (exit 0)" probe_exit
+check "...and the WireGuard port still answers the phone" pings phone 10.66.0.1
+if [[ $backend != ddwrt ]]; then
+    status_json() { on router "$CAMVPN" --dir "$site" --json status >"$LAB_TMP/status.json"; }
+    check "camvpn status on the router: interface up, firewall loaded (exit 0)" status_json
+    check "status shows the phone online with a handshake" \
+        json_has "$LAB_TMP/status.json" '.peers[] | select(.name == "phone" and .online and .latest_handshake > 0)'
+    check "status shows the viewer offline" \
+        json_has "$LAB_TMP/status.json" '.peers[] | select(.name == "viewer" and (.online | not))'
+    check "status says the firewall is loaded" json_has "$LAB_TMP/status.json" '.firewall.loaded'
+fi
 
 say "3. the phone reaches exactly its policy: camera1's rtsp and web"
 check "phone reaches camera1:554" reach phone 192.168.1.108 554 camera1-554
@@ -203,10 +233,20 @@ denied() {
     $how "phone reaches camera2:554 over IPv6" reach phone '[2001:db8:2::109]' 554 camera2-554
 }
 denied refute
+# probe --as: the phone proves its own policy through the tunnel.
+cv export >"$LAB_TMP/site.json"
+probe_as() { on phone "$CAMVPN" --dir /nonexistent --json probe --as phone --site "$LAB_TMP/site.json" --timeout 400 >"$LAB_TMP/probe-as.json"; }
+check "camvpn probe --as phone through the tunnel matches the policy (exit 0)" probe_as
 
 say "   ...and without camvpn's policy, every one of those checks fails"
 policy_absent
 denied check
+refute "camvpn probe --as phone matches the policy" probe_as
+check "...and names camera2" json_has "$LAB_TMP/probe-as.json" '.checks[] | select(.target == "camera2" and .mismatch)'
+if [[ $backend == nft ]]; then
+    status_quiet() { on router "$CAMVPN" --dir "$site" -q status >/dev/null; }
+    refute "camvpn status says the firewall is loaded (exit 0)" status_quiet
+fi
 exposed check
 egress check camera1
 apply
@@ -273,7 +313,7 @@ say "      ping: $sent sent, $got received; stream: $lines lines sent"
 check "at most one ping lost during two reloads" test $((sent - got)) -le 1
 check "the TCP stream to camera1 kept all $lines lines" test "$(grep -c '^n' "$LAB_TMP/stream.txt")" -eq "$lines"
 check "no new handshake for the phone" test "$(handshake router "$wg" "$phone_key")" = "$hs_before"
-check "the added peers are gone again" test "$(on router wg show "$wg" peers | wc -l)" -eq 1
+check "the added peers are gone again" test "$(on router wg show "$wg" peers | wc -l)" -eq 2
 
 say "6. apply --undo restores the firewall as it was"
 wg_down phone "$phone_if"

@@ -1,0 +1,337 @@
+//! `probe`: does the site answer where it must not? From outside (the
+//! camera ports of the site's public address), and through the tunnel as
+//! one peer (exactly the policy).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::audit::Format;
+use crate::error::{Error, Result};
+use crate::model::name::PeerName;
+use crate::model::port::{PortSpec, Proto};
+use crate::model::vendor::Catalog;
+use crate::probe::{self, Answer};
+use crate::store::SiteDir;
+use crate::targets::context::Context;
+
+/// The ports the port-forwarding guides installers follow use.
+const GUIDE_PORTS: &[u16] = &[
+    80, 443, 554, 8000, 8080, 8081, 8200, 8201, 34567, 37777, 37778,
+];
+
+/// Ports of one forward's range that are probed at most.
+const RANGE_LIMIT: u16 = 32;
+
+/// What to probe from outside.
+#[derive(Debug, Clone)]
+pub struct Outside {
+    /// The host; the site's endpoint when `None`.
+    pub host: Option<String>,
+    /// Router configs (anything `audit` reads) whose forwards' external
+    /// ports are probed too.
+    pub from: Vec<(PathBuf, Option<Format>)>,
+    /// More ports (moved ones).
+    pub ports: Vec<PortSpec>,
+    /// How long one port may take.
+    pub timeout: Duration,
+}
+
+/// One port's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// `554/tcp`.
+    pub port: PortSpec,
+    /// What uses it, for people.
+    pub uses: String,
+    /// What it said.
+    pub answer: Answer,
+}
+
+/// What the outside probe found.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutsideReport {
+    /// The host as given.
+    pub host: String,
+    /// The address probed.
+    pub ip: IpAddr,
+    /// Every port, in port order.
+    pub ports: Vec<Row>,
+    /// Whether any camera port answers.
+    pub exposed: bool,
+}
+
+/// What uses each port, from the presets and the scanners' list.
+fn uses() -> BTreeMap<PortSpec, String> {
+    let catalog = Catalog::get();
+    let mut by: BTreeMap<PortSpec, Vec<String>> = BTreeMap::new();
+    for v in &catalog.vendors {
+        for k in &v.ports {
+            by.entry(k.port)
+                .or_default()
+                .push(format!("{} {}", v.name, k.service));
+        }
+    }
+    for s in &catalog.scanner_ports {
+        by.entry(s.port).or_default().insert(0, s.what.clone());
+    }
+    by.into_iter()
+        .map(|(p, mut u)| {
+            u.dedup();
+            let more = u.len().saturating_sub(4);
+            u.truncate(4);
+            let s = u.join(", ");
+            (
+                p,
+                if more > 0 {
+                    format!("{s} (+{more})")
+                } else {
+                    s
+                },
+            )
+        })
+        .collect()
+}
+
+/// Probes the site's public address (or `req.host`) from here.
+pub fn outside(dir: &SiteDir, req: &Outside) -> Result<OutsideReport> {
+    let site = if dir.exists() {
+        let _lock = dir.lock_shared()?;
+        Some(dir.load()?)
+    } else {
+        None
+    };
+    let host = match (&req.host, &site) {
+        (Some(h), _) => h.clone(),
+        (None, Some(s)) => s.endpoint.host.to_string(),
+        (None, None) => {
+            return Err(Error::Conflict(format!(
+                "give the HOST to probe: there is no site in {} to take its endpoint from",
+                dir.root().display()
+            )));
+        }
+    };
+    let ip = probe::resolve(&host)?;
+    let mut ports: BTreeSet<PortSpec> = req.ports.iter().copied().collect();
+    for p in GUIDE_PORTS {
+        ports.insert(PortSpec {
+            port: *p,
+            proto: Proto::Tcp,
+        });
+    }
+    let catalog = Catalog::get();
+    ports.extend(
+        catalog
+            .vendors
+            .iter()
+            .flat_map(|v| v.ports.iter().map(|k| k.port)),
+    );
+    ports.extend(catalog.scanner_ports.iter().map(|s| s.port));
+    if let Some(s) = &site {
+        ports.extend(
+            s.cameras
+                .iter()
+                .flat_map(crate::model::camera::Camera::ports),
+        );
+    }
+    for (path, format) in &req.from {
+        let parsed = super::audit::read(path, *format, false)?;
+        for f in parsed.forwards.iter().filter(|f| f.enabled) {
+            let Some(r) = f.external else { continue };
+            for port in r.start..=r.end.min(r.start.saturating_add(RANGE_LIMIT - 1)) {
+                for proto in [Proto::Tcp, Proto::Udp] {
+                    if f.proto.covers(proto) {
+                        ports.insert(PortSpec { port, proto });
+                    }
+                }
+            }
+        }
+    }
+    let ports: Vec<PortSpec> = ports.into_iter().collect();
+    let answers = probe::ask_all(ip, &ports, req.timeout);
+    let uses = uses();
+    let rows: Vec<Row> = ports
+        .iter()
+        .zip(answers)
+        .map(|(p, answer)| Row {
+            port: *p,
+            uses: uses.get(p).cloned().unwrap_or_else(|| {
+                "in port-forwarding guides, forwarded (--from) or given (--port)".into()
+            }),
+            answer,
+        })
+        .collect();
+    Ok(OutsideReport {
+        host,
+        ip,
+        exposed: rows.iter().any(|r| r.answer == Answer::Open),
+        ports: rows,
+    })
+}
+
+/// One (address, port) probed through the tunnel, with what the policy says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The camera's name, or `router`.
+    pub target: String,
+    /// Its address.
+    pub ip: IpAddr,
+    /// The port.
+    pub port: PortSpec,
+    /// Whether the policy lets the peer use it.
+    pub allowed: bool,
+    /// What it said.
+    pub answer: Answer,
+    /// `None` when answer and policy agree; else what is wrong.
+    pub mismatch: Option<String>,
+}
+
+/// What `probe --as` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct TunnelReport {
+    /// The peer.
+    pub peer: String,
+    /// Its tunnel address.
+    pub address: String,
+    /// Every check.
+    pub checks: Vec<Check>,
+}
+
+impl TunnelReport {
+    /// The checks where the site differs from its policy.
+    pub fn mismatches(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.mismatch.is_some())
+    }
+}
+
+/// The site as `export` prints it: from `file`, or from the site directory.
+fn exported(dir: &SiteDir, file: Option<&PathBuf>) -> Result<Value> {
+    let Some(path) = file else {
+        let _lock = dir.lock_shared()?;
+        let site = dir.load()?;
+        return Ok(serde_json::to_value(Context::new(&site, None)).expect("serializable"));
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| Error::File {
+        path: path.clone(),
+        message: format!("not the JSON of camvpn export: {e}"),
+    })?;
+    if !v["cameras"].is_array() || !v["peers"].is_array() || !v["policy"]["v4"]["access"].is_array()
+    {
+        return Err(Error::File {
+            path: path.clone(),
+            message: "not the JSON of camvpn export (no cameras, peers and policy); make it with: camvpn export > site.json".into(),
+        });
+    }
+    Ok(v)
+}
+
+/// Probes every camera port of the site through the tunnel as `peer` and
+/// compares the answers with the policy.
+pub fn as_peer(
+    dir: &SiteDir,
+    peer: &PeerName,
+    site_file: Option<&PathBuf>,
+    timeout: Duration,
+) -> Result<TunnelReport> {
+    let v = exported(dir, site_file)?;
+    let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let peers = v["peers"].as_array().expect("checked");
+    let Some(me) = peers.iter().find(|p| p["name"] == peer.as_str()) else {
+        let known: Vec<String> = peers.iter().map(|p| str_of(&p["name"])).collect();
+        return Err(Error::Conflict(format!(
+            "peer '{peer}' is not in the site (known: {})",
+            known.join(", ")
+        )));
+    };
+    let address = str_of(&me["address"]);
+    let allowed: BTreeSet<(String, u16, String)> = v["policy"]["v4"]["access"]
+        .as_array()
+        .expect("checked")
+        .iter()
+        .filter(|g| g["peer_ip"] == address.as_str())
+        .map(|g| {
+            (
+                str_of(&g["camera_ip"]),
+                u16::try_from(g["port"].as_u64().unwrap_or(0)).unwrap_or(0),
+                str_of(&g["proto"]),
+            )
+        })
+        .collect();
+    // TCP only: through the tunnel, silence from a UDP port says nothing.
+    let mut targets: Vec<(String, IpAddr, PortSpec, bool)> = Vec::new();
+    let mut camera_ports: BTreeSet<PortSpec> = BTreeSet::new();
+    for c in v["cameras"].as_array().expect("checked") {
+        let Ok(ip) = str_of(&c["ip"]).parse::<IpAddr>() else {
+            continue;
+        };
+        for p in c["ports"].as_array().into_iter().flatten() {
+            let Ok(port) = str_of(&p["spec"]).parse::<PortSpec>() else {
+                continue;
+            };
+            if port.proto != Proto::Tcp {
+                continue;
+            }
+            camera_ports.insert(port);
+            let ok = allowed.contains(&(ip.to_string(), port.port, "tcp".to_owned()));
+            targets.push((str_of(&c["name"]), ip, port, ok));
+        }
+    }
+    // The router's LAN address (the LAN's first host) on camera ports.
+    if let Some(router) = str_of(&v["site"]["lan"])
+        .parse::<ipnet::Ipv4Net>()
+        .ok()
+        .and_then(|n| n.hosts().next())
+    {
+        for port in &camera_ports {
+            targets.push(("router".into(), IpAddr::V4(router), *port, false));
+        }
+    }
+    let mut checks = Vec::with_capacity(targets.len());
+    // One address at a time, its ports in parallel.
+    let mut i = 0;
+    while i < targets.len() {
+        let ip = targets[i].1;
+        let j = targets[i..]
+            .iter()
+            .position(|t| t.1 != ip)
+            .map_or(targets.len(), |n| i + n);
+        let ports: Vec<PortSpec> = targets[i..j].iter().map(|t| t.2).collect();
+        for ((target, ip, port, allowed), answer) in targets[i..j]
+            .iter()
+            .cloned()
+            .zip(probe::ask_all(ip, &ports, timeout))
+        {
+            let mismatch = match (allowed, answer) {
+                (true, Answer::NoAnswer) => {
+                    Some("the policy allows it, but nothing answers: blocked on the way".to_owned())
+                }
+                (false, Answer::Open) => {
+                    Some("the policy does not allow it, but it answers".to_owned())
+                }
+                _ => None,
+            };
+            checks.push(Check {
+                target,
+                ip,
+                port,
+                allowed,
+                answer,
+                mismatch,
+            });
+        }
+        i = j;
+    }
+    Ok(TunnelReport {
+        peer: peer.to_string(),
+        address,
+        checks,
+    })
+}
