@@ -560,6 +560,8 @@ mod tests {
             dns: None,
             mtu: None,
             keepalive: None,
+            no_psk: false,
+            routes: Vec::new(),
         }
     }
 

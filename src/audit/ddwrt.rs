@@ -1,57 +1,10 @@
 //! DD-WRT's `nvram show`: `forward_spec` (single ports), `forward_port`
 //! (ranges), the DMZ host, and whether UPnP lets devices open ports.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{Coverage, Forward, Kind, Parsed, PortRange, Protos};
-
-/// `name=value` lines; a line without `=` continues the previous value
-/// (multi-line values such as `rc_firewall`), `size: …` ends the dump. Lines
-/// before the first variable, and after the end, are not of the dump.
-fn vars(text: &str, coverage: &mut Coverage) -> BTreeMap<String, (String, usize)> {
-    let mut out: BTreeMap<String, (String, usize)> = BTreeMap::new();
-    let mut last: Option<String> = None;
-    let mut ended = false;
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if ended {
-            coverage.skip(i + 1, line);
-            continue;
-        }
-        if line.starts_with("size: ") && line.contains("bytes") {
-            coverage.ok();
-            ended = true;
-            continue;
-        }
-        let key = line.split_once('=').map(|(k, _)| k).filter(|k| {
-            !k.is_empty()
-                && k.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
-        });
-        match key {
-            Some(k) => {
-                let v = &line[k.len() + 1..];
-                out.insert(k.to_owned(), (v.to_owned(), i + 1));
-                last = Some(k.to_owned());
-                coverage.ok();
-            }
-            None => match &last {
-                Some(k) => {
-                    if let Some((v, _)) = out.get_mut(k) {
-                        v.push('\n');
-                        v.push_str(line);
-                    }
-                    coverage.ok();
-                }
-                None => coverage.skip(i + 1, line),
-            },
-        }
-    }
-    out
-}
+use super::{Forward, Kind, Parsed, PortRange, Protos};
+use crate::formats::nvram;
 
 fn protos(s: &str) -> Option<Protos> {
     Protos::from_words(s)
@@ -59,7 +12,14 @@ fn protos(s: &str) -> Option<Protos> {
 
 pub fn parse(text: &str, file: &str) -> Parsed {
     let mut out = Parsed::default();
-    let v = vars(text, &mut out.coverage);
+    let dump = nvram::parse(text);
+    for _ in 0..dump.understood {
+        out.coverage.ok();
+    }
+    for (line, text) in &dump.skipped {
+        out.coverage.skip(*line, text);
+    }
+    let v = dump.vars;
     let get = |k: &str| v.get(k).map(|(s, l)| (s.as_str(), *l));
     // forward_spec: name:on|off:proto:ext>ip:int[<src]
     if let Some((spec, line)) = get("forward_spec") {

@@ -18,6 +18,7 @@ use camvpn::model::port::{PortFilter, PortSpec};
 use camvpn::model::site::{Platform, parse_mtu, parse_port};
 use camvpn::model::vendor::parse_vendor;
 use camvpn::ops::Change;
+use camvpn::ops::adopt::AdoptFormat;
 use camvpn::targets::Target;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -83,6 +84,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Print the whole site as JSON (secrets only with --secrets)
     Export(ExportArgs),
+    /// Create a site from the JSON of 'camvpn export --secrets': a backup restored, or a site moved
+    Import(ImportArgs),
     /// Prove it: which camera ports answer from outside, or through the tunnel as a peer (exit 1 when any should not)
     Probe(ProbeArgs),
     /// On the router: the peers online and whether camvpn's firewall is loaded (exit 1 when not)
@@ -175,9 +178,42 @@ pub struct InitArgs {
     /// The format of --import-forwards
     #[arg(long, value_enum, default_value = "auto", requires = "import_forwards")]
     pub import_format: FormatArg,
+    /// Take over the WireGuard setup in FILE: its router key, listen port,
+    /// tunnel subnet and every peer with its keys and address, so phones keep
+    /// working unchanged (a wg-quick config, OpenWrt's /etc/config/network, or
+    /// DD-WRT's 'nvram show'); new peers of --peer come on top
+    #[arg(long, value_name = "FILE")]
+    pub adopt: Option<PathBuf>,
+    /// The format of --adopt
+    #[arg(long, value_enum, default_value = "auto", requires = "adopt")]
+    pub adopt_format: AdoptFormatArg,
     /// Replace an existing site: new keys for the router and every peer
     #[arg(long)]
     pub force: bool,
+}
+
+/// The format of an existing WireGuard setup.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AdoptFormatArg {
+    /// Tell from the contents
+    Auto,
+    /// A wg-quick config
+    WgQuick,
+    /// OpenWrt's /etc/config/network
+    Openwrt,
+    /// DD-WRT's nvram show
+    Ddwrt,
+}
+
+impl AdoptFormatArg {
+    pub fn format(self) -> Option<AdoptFormat> {
+        match self {
+            AdoptFormatArg::Auto => None,
+            AdoptFormatArg::WgQuick => Some(AdoptFormat::WgQuick),
+            AdoptFormatArg::Openwrt => Some(AdoptFormat::Openwrt),
+            AdoptFormatArg::Ddwrt => Some(AdoptFormat::Ddwrt),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -693,6 +729,36 @@ pub struct ProbeArgs {
     /// How long one port may take to answer, in milliseconds
     #[arg(long, default_value = "1500", value_parser = clap::value_parser!(u64).range(50..=60_000), value_name = "MS")]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The keys, addresses, cameras and access lists of the export are kept, so the
+phones keep working without scanning anything. --platform moves the site to another
+router platform (the interfaces then default to the new platform's, or --wan-if and
+--lan-if); render (or apply) writes the new router's files.
+
+Examples:
+  camvpn export --secrets > backup.json          # keep it safe: it holds every key
+  camvpn --dir /etc/camvpn import backup.json
+  camvpn --dir site import backup.json --platform openwrt"
+)]
+pub struct ImportArgs {
+    /// The JSON of 'camvpn export --secrets' ('-' for standard input)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Move the site to this platform: linux, openwrt or ddwrt
+    #[arg(long, value_parser = platform, value_name = "PLATFORM")]
+    pub platform: Option<Platform>,
+    /// The WAN interface on the new router
+    #[arg(long, value_name = "IF")]
+    pub wan_if: Option<InterfaceName>,
+    /// The LAN interface on the new router
+    #[arg(long, value_name = "IF")]
+    pub lan_if: Option<InterfaceName>,
+    /// Replace an existing site
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,10 +3,10 @@
 use anyhow::Result;
 use camvpn::model::site::Firewall;
 use camvpn::ops::camera::NewCamera;
-use camvpn::ops::site::{self, NewSite};
+use camvpn::ops::site::{self, Import, NewSite};
 use camvpn::store::SiteDir;
 
-use super::args::{FirewallArg, InitArgs};
+use super::args::{FirewallArg, ImportArgs, InitArgs};
 use super::peer::{ShowQr, print_added};
 use super::{Out, Outcome};
 
@@ -46,10 +46,26 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
         import_forwards: a
             .import_forwards
             .map(|path| (path, a.import_format.format())),
+        adopt: a.adopt.map(|path| (path, a.adopt_format.format())),
         force: a.force,
     };
     let created = site::create(dir, req)?;
     out.notices(&created.notices);
     print_added(dir, &created.site, &created.peers, ShowQr::OnTerminal, out)?;
+    Ok(Outcome::Done)
+}
+
+pub fn import(dir: &SiteDir, a: ImportArgs, out: &Out) -> Result<Outcome> {
+    let created = site::import(
+        dir,
+        &Import {
+            file: a.file,
+            platform: a.platform,
+            wan_if: a.wan_if,
+            lan_if: a.lan_if,
+            force: a.force,
+        },
+    )?;
+    out.notices(&created.notices);
     Ok(Outcome::Done)
 }

@@ -73,6 +73,7 @@ fn run(cli: Cli, out: &Out) -> Result<Outcome> {
         Command::Apply(a) => apply::run(&dir, &a, out),
         Command::Audit(a) => audit::run(&dir, &a, out),
         Command::Export(a) => export(&dir, a.secrets, out),
+        Command::Import(a) => init::import(&dir, a, out),
         Command::Probe(a) => probe::run(&dir, &a, out),
         Command::Status => probe::status(&dir, out),
         Command::Template(a) => template::run(&dir, &a, out),

@@ -225,6 +225,8 @@ mod tests {
             dns: None,
             mtu: None,
             keepalive: None,
+            no_psk: false,
+            routes: Vec::new(),
         });
         let dump = format!(
             "priv\tpub\t51820\toff\n{key}\tpsk\t203.0.113.77:40000\t10.66.0.2/32\t1000\t500\t600\toff\nstranger=\t(none)\t(none)\t10.66.0.9/32\t0\t0\t0\toff\n"

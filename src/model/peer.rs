@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use ipnet::IpNet;
 use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
@@ -117,6 +118,14 @@ pub struct Peer {
     /// PersistentKeepalive in seconds for this peer, replacing the site's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keepalive: Option<u16>,
+    /// The peer has no preshared key (adopted from a setup without one):
+    /// its config, and the phone's, stay as they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_psk: bool,
+    /// Networks the router routes to this peer besides its own addresses
+    /// (a site-to-site link, adopted as it was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<IpNet>,
 }
 
 impl Peer {

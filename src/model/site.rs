@@ -84,6 +84,19 @@ impl fmt::Display for Firewall {
     }
 }
 
+impl FromStr for Firewall {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        match s {
+            "nft" => Ok(Firewall::Nft),
+            "iptables" => Ok(Firewall::Iptables),
+            _ => Err(InvalidValue::new(format!(
+                "'{s}' is no firewall backend; use nft or iptables"
+            ))),
+        }
+    }
+}
+
 /// The default WireGuard port.
 pub const DEFAULT_PORT: u16 = 51820;
 
@@ -648,6 +661,8 @@ pub(crate) mod tests {
             dns: None,
             mtu: None,
             keepalive: None,
+            no_psk: false,
+            routes: Vec::new(),
         });
     }
 

@@ -7,6 +7,7 @@
 //! a test driving the library is another. Operations print nothing; what a
 //! person should know comes back as [`Notices`].
 
+pub mod adopt;
 pub mod apply;
 pub mod audit;
 pub mod camera;

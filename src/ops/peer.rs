@@ -47,8 +47,8 @@ pub struct NewPeer {
     pub name: PeerName,
     /// Its private key; `None` when it brought its own key pair.
     pub private: Option<PrivateKey>,
-    /// Its preshared key.
-    pub psk: PresharedKey,
+    /// Its preshared key; `None` for a peer adopted without one.
+    pub psk: Option<PresharedKey>,
 }
 
 /// Admits `names` to `site` with `settings`: keys made on all cores (or the
@@ -94,11 +94,13 @@ pub(crate) fn admit(
             dns: settings.dns.clone(),
             mtu: settings.mtu,
             keepalive: settings.keepalive,
+            no_psk: false,
+            routes: Vec::new(),
         });
         new.push(NewPeer {
             name,
             private,
-            psk: PresharedKey::generate(),
+            psk: Some(PresharedKey::generate()),
         });
         if let Some(p) = progress {
             p.inc();
@@ -111,7 +113,7 @@ pub(crate) fn admit(
 /// Adds the key files of `new` peers to `batch` (before `site.toml`).
 pub(crate) fn stage_keys(dir: &SiteDir, batch: &mut Batch, new: &[NewPeer]) -> Result<()> {
     for p in new {
-        dir.stage_peer_keys(batch, &p.name, p.private.as_ref(), &p.psk)?;
+        dir.stage_peer_keys(batch, &p.name, p.private.as_ref(), p.psk.as_ref())?;
     }
     Ok(())
 }

@@ -2,10 +2,11 @@
 
 use std::fs;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use ipnet::{Ipv4Net, Ipv6Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+use super::adopt::{self, AdoptFormat};
 use super::camera::NewCamera;
 use super::peer::{NewPeer, PeerSettings, admit, stage_keys};
 use super::{Change, Notices, modify};
@@ -63,6 +64,9 @@ pub struct NewSite {
     /// A router config whose camera forwards become cameras, and its format
     /// (`None`: detected).
     pub import_forwards: Option<(PathBuf, Option<Format>)>,
+    /// A WireGuard setup to take over, keys and addresses kept, and its
+    /// format (`None`: told from the file).
+    pub adopt: Option<(PathBuf, Option<AdoptFormat>)>,
     /// Replace an existing site.
     pub force: bool,
 }
@@ -81,11 +85,27 @@ pub struct Created {
 /// site unless `force`, which replaces it with new keys everywhere.
 pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
     let mut notices = Notices::default();
+    let existing = match &req.adopt {
+        Some((path, format)) => {
+            let text = fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Some((path.clone(), adopt::read(path, &text, *format)?))
+        }
+        None => None,
+    };
     let (wan_if, lan_if) = interfaces(&req, &mut notices);
-    let server = PrivateKey::generate();
+    let mut server = PrivateKey::generate();
+    // The adopted interface keeps its name where the platform names it.
+    let interface = existing
+        .as_ref()
+        .filter(|_| req.platform != Platform::Ddwrt)
+        .and_then(|(_, e)| e.interface.as_deref()?.parse().ok())
+        .unwrap_or(req.interface);
     let mut site = Site {
         platform: req.platform,
-        interface: req.interface,
+        interface,
         endpoint: req.endpoint,
         listen_port: req.listen_port,
         subnet: req.subnet,
@@ -113,13 +133,45 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         import_cameras(&mut site, path, *format, &mut notices)?;
     }
     site.validate().map_err(Error::from)?;
-    let peers = admit(&mut site, req.peers, &PeerSettings::default(), None, None)?;
-    if dir.exists() && !req.force {
+    let mut peers = Vec::new();
+    if let Some((path, e)) = existing {
+        let adopted = adopt::adopt(&mut site, e, &path, &mut notices)?;
+        server = adopted.server;
+        peers = adopted.peers;
+        site.validate().map_err(Error::from)?;
+    }
+    peers.extend(admit(
+        &mut site,
+        req.peers,
+        &PeerSettings::default(),
+        None,
+        None,
+    )?);
+    write_new(dir, &site, &server, &peers, req.force, &mut notices)?;
+    Ok(Created {
+        site,
+        peers,
+        notices,
+    })
+}
+
+/// Writes a new site: the router's key, the peers' keys, then `site.toml`.
+/// Refuses an existing site unless `force`, which replaces it and removes
+/// the keys of its peers.
+fn write_new(
+    dir: &SiteDir,
+    site: &Site,
+    server: &PrivateKey,
+    peers: &[NewPeer],
+    force: bool,
+    notices: &mut Notices,
+) -> Result<()> {
+    if dir.exists() && !force {
         return Err(exists(dir));
     }
 
     let _lock = dir.lock(true)?;
-    if dir.exists() && !req.force {
+    if dir.exists() && !force {
         return Err(exists(dir));
     }
     let mut batch = Batch::new();
@@ -129,9 +181,9 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         line(&server.to_base64()),
         SECRET_FILE,
     )?;
-    stage_keys(dir, &mut batch, &peers)?;
-    dir.stage_site(&mut batch, &site)?;
-    if req.force {
+    stage_keys(dir, &mut batch, peers)?;
+    dir.stage_site(&mut batch, site)?;
+    if force {
         // Keys of peers of the replaced site must not outlive it.
         let written: Vec<_> = batch.paths().map(ToOwned::to_owned).collect();
         if let Ok(entries) = fs::read_dir(dir.keys_dir()) {
@@ -156,16 +208,12 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         site.cameras.len(),
         site.peers.len()
     ));
-    Ok(Created {
-        site,
-        peers,
-        notices,
-    })
+    Ok(())
 }
 
 fn exists(dir: &SiteDir) -> Error {
     Error::Conflict(format!(
-        "a site already exists in {}; use --force to replace it (new keys for the router and every peer), or --dir for another site",
+        "a site already exists in {}; use --force to replace it (its keys go with it), or --dir for another site",
         dir.root().display()
     ))
 }
@@ -231,7 +279,7 @@ fn interfaces(req: &NewSite, notices: &mut Notices) -> (Option<InterfaceName>, I
 /// forwarded ports become their ports: that is what the owner used.
 fn import_cameras(
     site: &mut Site,
-    path: &std::path::Path,
+    path: &Path,
     format: Option<Format>,
     notices: &mut Notices,
 ) -> Result<()> {
@@ -404,4 +452,297 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
     }
     notices.note("updated the site; run 'camvpn apply' (or render) to use it");
     Ok(notices)
+}
+
+/// A site to create from `export --secrets` JSON (a backup, or a move to
+/// other hardware).
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// The JSON file (`-`: standard input).
+    pub file: PathBuf,
+    /// Another platform to move to.
+    pub platform: Option<Platform>,
+    /// The WAN interface on the new platform.
+    pub wan_if: Option<InterfaceName>,
+    /// The LAN interface on the new platform.
+    pub lan_if: Option<InterfaceName>,
+    /// Replace an existing site.
+    pub force: bool,
+}
+
+/// Reads value `key` of `v` (a path like `site.subnet`) with `parse`.
+fn field<T>(v: &serde_json::Value, key: &str, path: &Path) -> Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let mut x = v;
+    for k in key.split('.') {
+        x = &x[k];
+    }
+    let s = x.as_str().ok_or_else(|| Error::File {
+        path: path.to_path_buf(),
+        message: format!("{key} is missing; is this the JSON of camvpn export --secrets?"),
+    })?;
+    s.parse().map_err(|e| Error::File {
+        path: path.to_path_buf(),
+        message: format!("{key}: {e}"),
+    })
+}
+
+/// An optional value at `key`.
+fn opt_field<T>(v: &serde_json::Value, key: &str, path: &Path) -> Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let mut x = v;
+    for k in key.split('.') {
+        x = &x[k];
+    }
+    if x.is_null() {
+        Ok(None)
+    } else {
+        field(v, key, path).map(Some)
+    }
+}
+
+fn list<T>(v: &serde_json::Value, path: &Path, what: &str) -> Result<Vec<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            x.as_str()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| Error::File {
+                    path: path.to_path_buf(),
+                    message: format!("{what}: {e}"),
+                })
+        })
+        .collect()
+}
+
+/// Creates a site from the JSON of `export --secrets`: the same keys,
+/// addresses and policy, on this or another platform.
+pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
+    use crate::model::camera::Camera;
+    use crate::model::keys::{PresharedKey, PublicKey};
+    use crate::model::peer::{Access, Peer};
+    use crate::targets::context::FORMAT;
+
+    let path = req.file.as_path();
+    let text = if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|source| {
+            Error::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+        s
+    } else {
+        fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::File {
+        path: path.to_path_buf(),
+        message: format!("not the JSON of camvpn export: {e}"),
+    })?;
+    let format = v["camvpn"]["format"].as_u64().unwrap_or(1);
+    if format > u64::from(FORMAT) {
+        return Err(Error::File {
+            path: path.to_path_buf(),
+            message: format!(
+                "made by camvpn {} (format {format}); this camvpn reads format {FORMAT} at most: import it with that version or a newer one",
+                v["camvpn"]["version"].as_str().unwrap_or("?")
+            ),
+        });
+    }
+    let server_key = v["server"]["private_key"]
+        .as_str()
+        .ok_or_else(|| Error::File {
+            path: path.to_path_buf(),
+            message: "holds no keys; make it with: camvpn export --secrets".into(),
+        })?;
+    let server = PrivateKey::from_base64(
+        server_key,
+        &format!("{} server.private_key", path.display()),
+    )?;
+    let s = &v["site"];
+    let platform = match req.platform {
+        Some(p) => p,
+        None => field(&v, "site.platform", path)?,
+    };
+    let listen_port: u16 = v["server"]["listen_port"]
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(51820);
+    let endpoint_port = v["server"]["endpoint_port"].as_u64();
+    let host: String = field(&v, "server.endpoint_host", path)?;
+    let endpoint_text = match endpoint_port {
+        Some(p) if p != u64::from(listen_port) && host.contains(':') => format!("[{host}]:{p}"),
+        Some(p) if p != u64::from(listen_port) => format!("{host}:{p}"),
+        _ => host,
+    };
+    let moved = platform.to_string() != s["platform"].as_str().unwrap_or_default();
+    let mut notices = Notices::default();
+    let lan: Ipv4Net = field(&v, "site.lan", path)?;
+    let (wan_if, lan_if) = if moved {
+        // The old platform's interfaces mean nothing on the new one.
+        let probe = NewSite {
+            platform,
+            interface: field(&v, "server.interface", path)?,
+            endpoint: endpoint_text.parse().map_err(Error::from)?,
+            listen_port,
+            subnet: field(&v, "site.subnet", path)?,
+            subnet6: None,
+            lan,
+            lan6: None,
+            wan_if: req.wan_if.clone(),
+            lan_if: req.lan_if.clone(),
+            dns: Vec::new(),
+            mtu: None,
+            keepalive: None,
+            firewall: Firewall::default(),
+            camera_internet: false,
+            log_drops: false,
+            cameras: Vec::new(),
+            peers: Vec::new(),
+            import_forwards: None,
+            adopt: None,
+            force: false,
+        };
+        interfaces(&probe, &mut notices)
+    } else {
+        (
+            req.wan_if
+                .clone()
+                .map_or_else(|| opt_field(&v, "site.wan_if", path), |w| Ok(Some(w)))?,
+            req.lan_if
+                .clone()
+                .map_or_else(|| field(&v, "site.lan_if", path), Ok)?,
+        )
+    };
+    let site_dns: Vec<IpAddr> = list(&s["dns"], path, "site.dns")?;
+    let site_mtu = s["mtu"].as_u64().and_then(|m| u16::try_from(m).ok());
+    let site_keepalive = s["keepalive"].as_u64().and_then(|m| u16::try_from(m).ok());
+    let mut site = Site {
+        platform,
+        interface: field(&v, "server.interface", path)?,
+        endpoint: endpoint_text.parse().map_err(Error::from)?,
+        listen_port,
+        subnet: field(&v, "site.subnet", path)?,
+        subnet6: opt_field(&v, "site.subnet6", path)?,
+        lan,
+        lan6: opt_field(&v, "site.lan6", path)?,
+        wan_if,
+        lan_if,
+        dns: site_dns.clone(),
+        mtu: site_mtu,
+        keepalive: site_keepalive,
+        firewall: field(&v, "site.firewall", path)?,
+        camera_internet: s["camera_internet"].as_bool().unwrap_or(false),
+        log_drops: s["log_drops"].as_bool().unwrap_or(false),
+        server_public_key: server.public_key(),
+        cameras: Vec::new(),
+        peers: Vec::new(),
+    };
+    for c in v["cameras"].as_array().into_iter().flatten() {
+        let ports: Vec<PortSpec> = c["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["spec"].as_str().unwrap_or_default().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e: crate::error::InvalidValue| Error::File {
+                path: path.to_path_buf(),
+                message: format!("camera ports: {e}"),
+            })?;
+        let mut cam = Camera {
+            name: field(c, "name", path)?,
+            ip: field(c, "ip", path)?,
+            ip6: opt_field(c, "ip6", path)?,
+            mac: opt_field(c, "mac", path)?,
+            vendor: field(c, "vendor", path)?,
+            ports: None,
+            internet: c["internet"].as_bool().unwrap_or(false),
+        };
+        // The vendor's ports stay the vendor's (they follow the presets).
+        if cam.ports() != ports {
+            cam.ports = Some(ports);
+        }
+        site.cameras.push(cam);
+    }
+    let mut peers = Vec::new();
+    for p in v["peers"].as_array().into_iter().flatten() {
+        let name: PeerName = field(p, "name", path)?;
+        let origin = |k: &str| format!("{} peer {name} {k}", path.display());
+        let public_key: PublicKey = field(p, "public_key", path)?;
+        let private = match p["private_key"].as_str() {
+            Some(k) => Some(PrivateKey::from_base64(k, &origin("private_key"))?),
+            None => None,
+        };
+        if let Some(k) = &private
+            && k.public_key() != public_key
+        {
+            return Err(Error::Key {
+                origin: origin("private_key"),
+                reason: "it does not match the peer's public key".into(),
+            });
+        }
+        let psk = match p["preshared_key"].as_str() {
+            Some(k) => Some(PresharedKey::from_base64(k, &origin("preshared_key"))?),
+            None => None,
+        };
+        let addresses: Vec<String> = list(&p["addresses"], path, "peer addresses")?;
+        let routes: Vec<IpNet> = list::<String>(&p["routes"], path, "peer routes")?
+            .into_iter()
+            .filter(|r| !addresses.contains(r))
+            .map(|r| r.parse::<IpNet>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::File {
+                path: path.to_path_buf(),
+                message: format!("peer {name} routes: {e}"),
+            })?;
+        let dns: Vec<IpAddr> = list(&p["dns"], path, "peer dns")?;
+        let mtu = p["mtu"].as_u64().and_then(|m| u16::try_from(m).ok());
+        let keepalive = p["keepalive"].as_u64().and_then(|m| u16::try_from(m).ok());
+        let access = match p["access"].as_str() {
+            Some("all") => Access::All,
+            _ => Access::Only(list(&p["cameras"], path, "peer cameras")?),
+        };
+        site.peers.push(Peer {
+            name: name.clone(),
+            address: field(p, "address", path)?,
+            address6: opt_field(p, "address6", path)?,
+            public_key,
+            own_key: p["own_key"].as_bool().unwrap_or(private.is_none()),
+            cameras: access,
+            only: match p["only"].as_array() {
+                Some(_) => Some(list(&p["only"], path, "peer only")?),
+                None => None,
+            },
+            full_tunnel: p["full_tunnel"].as_bool().unwrap_or(false),
+            dns: (dns != site_dns).then_some(dns),
+            mtu: mtu.filter(|m| Some(*m) != site_mtu),
+            keepalive: keepalive.filter(|k| Some(*k) != site_keepalive),
+            no_psk: psk.is_none(),
+            routes,
+        });
+        peers.push(NewPeer { name, private, psk });
+    }
+    site.validate().map_err(Error::from)?;
+    write_new(dir, &site, &server, &peers, req.force, &mut notices)?;
+    Ok(Created {
+        site,
+        peers,
+        notices,
+    })
 }

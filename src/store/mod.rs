@@ -47,8 +47,8 @@ pub struct Secrets {
 pub struct PeerSecrets {
     /// Its private key, unless it brought its own.
     pub private: Option<PrivateKey>,
-    /// The preshared key.
-    pub psk: PresharedKey,
+    /// The preshared key; `None` for a peer adopted without one.
+    pub psk: Option<PresharedKey>,
 }
 
 /// A site directory.
@@ -246,11 +246,15 @@ impl SiteDir {
             }
             Some(k)
         };
-        let psk_file = self.peer_psk_file(&p.name);
-        let psk = PresharedKey::from_base64(
-            &read_secret(&psk_file, warnings)?,
-            &psk_file.display().to_string(),
-        )?;
+        let psk = if p.no_psk {
+            None
+        } else {
+            let psk_file = self.peer_psk_file(&p.name);
+            Some(PresharedKey::from_base64(
+                &read_secret(&psk_file, warnings)?,
+                &psk_file.display().to_string(),
+            )?)
+        };
         Ok(PeerSecrets { private, psk })
     }
 
@@ -273,16 +277,18 @@ impl SiteDir {
         batch: &mut Batch,
         peer: &PeerName,
         private: Option<&PrivateKey>,
-        psk: &PresharedKey,
+        psk: Option<&PresharedKey>,
     ) -> Result<()> {
         if let Some(k) = private {
             batch.write(self.peer_key_file(peer), line(&k.to_base64()), SECRET_FILE)?;
         }
-        batch.write(
-            self.peer_psk_file(peer),
-            line(&psk.to_base64()),
-            SECRET_FILE,
-        )?;
+        if let Some(psk) = psk {
+            batch.write(
+                self.peer_psk_file(peer),
+                line(&psk.to_base64()),
+                SECRET_FILE,
+            )?;
+        }
         Ok(())
     }
 

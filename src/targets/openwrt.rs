@@ -35,11 +35,20 @@ pub struct Removed {
     pub what: String,
 }
 
+/// Another zone that held the adopted interface: what it keeps.
+#[derive(Debug, Clone, Serialize)]
+struct ZoneEdit {
+    reference: String,
+    name: String,
+    networks: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 struct OpenwrtCtx {
     iface: String,
     zone: &'static str,
     network_deletes: Vec<String>,
+    zone_edits: Vec<ZoneEdit>,
     iface_deletes: Vec<String>,
     firewall_deletes: Vec<String>,
     removed_redirects: Vec<Removed>,
@@ -136,6 +145,43 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
         )));
     }
 
+    // An adopted interface is camvpn's now: its peer sections of before go
+    // (camvpn writes them anew as camvpn_peer_*), anonymous ones by index
+    // from the highest down, and another zone lets go of it.
+    let peer_type = format!("wireguard_{iface}");
+    let mut network_deletes: Vec<String> = network
+        .sections
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.stype == peer_type && s.name.is_none())
+        .map(|(i, _)| network.reference(i))
+        .rev()
+        .collect();
+    network_deletes.extend(
+        network
+            .sections
+            .iter()
+            .filter(|s| s.stype == peer_type)
+            .filter_map(|s| s.name.clone())
+            .filter(|n| !n.starts_with(PREFIX)),
+    );
+    network_deletes.extend(camvpn_sections(network));
+    let mut zone_edits = Vec::new();
+    for (i, z) in firewall.sections.iter().enumerate() {
+        let words = z.get_words("network");
+        if z.stype != "zone"
+            || z.name.as_deref().is_some_and(|n| n.starts_with(PREFIX))
+            || !words.iter().any(|w| w == iface)
+        {
+            continue;
+        }
+        zone_edits.push(ZoneEdit {
+            reference: firewall.reference(i),
+            name: z.get_str("name").unwrap_or_default(),
+            networks: words.into_iter().filter(|w| w != iface).collect(),
+        });
+    }
+
     let policy = &input.ctx.policy;
     let cameras: Vec<IpAddr> = policy
         .v4
@@ -199,7 +245,8 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
     let owrt = OpenwrtCtx {
         iface: iface.to_owned(),
         zone: ZONE,
-        network_deletes: camvpn_sections(network),
+        network_deletes,
+        zone_edits,
         iface_deletes,
         firewall_deletes,
         removed_redirects: removed,

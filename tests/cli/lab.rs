@@ -93,3 +93,10 @@ fn lab_scale_openwrt_fw4_ruleset_at_50_phones_by_16_cameras() {
 fn lab_scale_ddwrt_rc_firewall_at_50_phones_by_16_cameras() {
     run("scale.sh", &["ddwrt"]);
 }
+
+/// Issue 13: a hand-made wg-quick setup adopted; the old phone config,
+/// untouched, still works and is held to the policy.
+#[test]
+fn lab_adopted_setup_keeps_old_phone_configs_working() {
+    run("adopt.sh", &[]);
+}

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
+mod adopt;
 mod audit;
 mod bad_input;
 mod cameras;
