@@ -276,6 +276,12 @@ pub struct Policy {
     pub log: bool,
     /// The log prefixes.
     pub prefix: Prefixes,
+    /// The largest TCP segment through the tunnel over IPv4 (its MTU less
+    /// 40): the router clamps the MSS of every connection through it, both
+    /// ways, so peers whose config camvpn did not write fit too.
+    pub mss4: u16,
+    /// The same over IPv6 (the MTU less 60).
+    pub mss6: u16,
     /// IPv4.
     pub v4: Family,
     /// IPv6.
@@ -453,6 +459,8 @@ impl Policy {
             lan_if: site.lan_if.to_string(),
             listen_port: site.listen_port,
             log: site.log_drops,
+            mss4: site.tunnel_mtu() - 40,
+            mss6: site.tunnel_mtu() - 60,
             prefix: Prefixes {
                 vpn: prefix::VPN,
                 camera_in: prefix::CAMERA_IN,

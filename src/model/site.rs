@@ -100,6 +100,13 @@ impl FromStr for Firewall {
 /// The default WireGuard port.
 pub const DEFAULT_PORT: u16 = 51820;
 
+/// The tunnel MTU when the site sets none: 1280, IPv6's minimum. WireGuard
+/// adds 60 bytes over IPv4 and 80 over IPv6, so 1280 survives paths of
+/// 1360 bytes, what mobile networks and `PPPoE` lines with IPv6 often have,
+/// where WireGuard's own 1420 needs 1500: past that, large packets vanish
+/// (streams and web pages stall) because carriers drop fragments.
+pub const DEFAULT_MTU: u16 = 1280;
+
 fn default_interface() -> InterfaceName {
     "wg0".parse().expect("valid")
 }
@@ -208,6 +215,11 @@ impl Site {
             .hosts()
             .next()
             .expect("validated: subnet has hosts")
+    }
+
+    /// The MTU of the tunnel: the site's, else [`DEFAULT_MTU`].
+    pub fn tunnel_mtu(&self) -> u16 {
+        self.mtu.unwrap_or(DEFAULT_MTU)
     }
 
     /// The router's IPv6 tunnel address: `PREFIX::1`.

@@ -731,7 +731,7 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
             },
             full_tunnel: p["full_tunnel"].as_bool().unwrap_or(false),
             dns: (dns != site_dns).then_some(dns),
-            mtu: mtu.filter(|m| Some(*m) != site_mtu),
+            mtu: mtu.filter(|m| *m != site_mtu.unwrap_or(crate::model::site::DEFAULT_MTU)),
             keepalive: keepalive.filter(|k| Some(*k) != site_keepalive),
             no_psk: psk.is_none(),
             routes,

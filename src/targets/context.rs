@@ -41,6 +41,8 @@ pub struct ServerCtx {
     pub address6: Option<String>,
     /// Addresses with prefix, for `Address =`.
     pub cidrs: Vec<String>,
+    /// The tunnel's MTU: the site's, else camvpn's default (1280).
+    pub mtu: u16,
     /// Listen port.
     pub listen_port: u16,
     /// `host:port` phones dial.
@@ -291,7 +293,7 @@ impl PeerCtx {
             only: p.only.as_ref().map(strings),
             allowed_ips: allowed,
             dns: strings(dns),
-            mtu: p.mtu.or(site.mtu),
+            mtu: Some(p.mtu.unwrap_or_else(|| site.tunnel_mtu())),
             keepalive: p.keepalive.or(site.keepalive).filter(|k| *k > 0),
         }
     }
@@ -331,6 +333,7 @@ impl Context {
                 address: site.server_address().to_string(),
                 address6: site.server_address6().map(|a| a.to_string()),
                 cidrs: site.server_cidrs(),
+                mtu: site.tunnel_mtu(),
                 listen_port: site.listen_port,
                 endpoint: site.endpoint.with_port(site.listen_port),
                 endpoint_host: site.endpoint.host.to_string(),

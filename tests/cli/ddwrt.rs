@@ -230,8 +230,10 @@ fn rerun_reuses_the_tunnel_and_drops_stale_peers_and_blocks() {
     assert!(v["rc_firewall"].starts_with("# my own rule\n"));
     assert!(!v["rc_firewall"].contains("10.66.0.3"));
 
-    // A tunnel that took camvpn's number but not its key is not camvpn's.
+    // A tunnel that took camvpn's number but not its key is not camvpn's
+    // (adopted tunnels are found by their key).
     fs::write(nv.join("oet2_public"), "someone else").unwrap();
+    fs::write(nv.join("oet2_private"), "someone else's").unwrap();
     let said = run_script(&render(&s), &nv);
     assert!(said.contains("creating WireGuard tunnel oet3"), "{said}");
     assert_eq!(nvram(&nv)["oet2_public"], "someone else");

@@ -100,3 +100,15 @@ fn lab_scale_ddwrt_rc_firewall_at_50_phones_by_16_cameras() {
 fn lab_adopted_setup_keeps_old_phone_configs_working() {
     run("adopt.sh", &[]);
 }
+
+/// Issue 10: video through a 1360-byte path that drops fragments, nft.
+#[test]
+fn lab_mtu_and_mss_clamp_nft() {
+    run("mtu.sh", &["nft"]);
+}
+
+/// Issue 10: the same with the iptables backend.
+#[test]
+fn lab_mtu_and_mss_clamp_iptables() {
+    run("mtu.sh", &["iptables"]);
+}
