@@ -282,6 +282,8 @@ pub struct Policy {
     pub mss4: u16,
     /// The same over IPv6 (the MTU less 60).
     pub mss6: u16,
+    /// Cameras kept off the internet may still reach NTP (udp 123) there.
+    pub camera_ntp: bool,
     /// IPv4.
     pub v4: Family,
     /// IPv6.
@@ -461,6 +463,7 @@ impl Policy {
             log: site.log_drops,
             mss4: site.tunnel_mtu() - 40,
             mss6: site.tunnel_mtu() - 60,
+            camera_ntp: site.camera_ntp,
             prefix: Prefixes {
                 vpn: prefix::VPN,
                 camera_in: prefix::CAMERA_IN,

@@ -531,6 +531,10 @@ pub struct SiteSetArgs {
     /// May every camera reach the internet?
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub camera_internet: Option<bool>,
+    /// May cameras kept off the internet still reach NTP servers there (udp 123;
+    /// on by default, clocks drift without it)? Off: point them at the router's NTP
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub camera_ntp: Option<bool>,
     /// Log dropped packets with camvpn's prefixes?
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub log_drops: Option<bool>,

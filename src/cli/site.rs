@@ -101,6 +101,7 @@ fn set(dir: &SiteDir, a: SiteSetArgs, out: &Out) -> Result<Outcome> {
         keepalive: a.keepalive,
         firewall: a.firewall.map(Into::into),
         camera_internet: a.camera_internet,
+        camera_ntp: a.camera_ntp,
         log_drops: a.log_drops,
     };
     out.notices(&site::set(dir, change)?);

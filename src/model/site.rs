@@ -111,6 +111,16 @@ fn default_interface() -> InterfaceName {
     "wg0".parse().expect("valid")
 }
 
+#[allow(clippy::unnecessary_wraps)] // serde's default wants a function
+fn yes() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip wants &T
+fn is_yes(b: &bool) -> bool {
+    *b
+}
+
 fn default_port() -> u16 {
     DEFAULT_PORT
 }
@@ -161,6 +171,11 @@ pub struct Site {
     /// May every camera reach the internet (vendor clouds)? Off by default.
     #[serde(default)]
     pub camera_internet: bool,
+    /// May cameras kept off the internet still reach NTP servers there (udp
+    /// 123)? On by default: a camera's clock drifts without one, which ruins
+    /// recordings.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub camera_ntp: bool,
     /// Log dropped packets with camvpn's prefixes.
     #[serde(default)]
     pub log_drops: bool,
@@ -652,6 +667,7 @@ pub(crate) mod tests {
             keepalive: None,
             firewall: Firewall::Nft,
             camera_internet: false,
+            camera_ntp: true,
             log_drops: false,
             server_public_key: PrivateKey::generate().public_key(),
             cameras: vec![],

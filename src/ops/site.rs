@@ -119,6 +119,7 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         keepalive: req.keepalive.filter(|k| *k > 0),
         firewall: req.firewall,
         camera_internet: req.camera_internet,
+        camera_ntp: true,
         log_drops: req.log_drops,
         server_public_key: server.public_key(),
         cameras: Vec::new(),
@@ -401,6 +402,8 @@ pub struct SiteChange {
     pub firewall: Option<Firewall>,
     /// May cameras reach the internet.
     pub camera_internet: Option<bool>,
+    /// May cameras reach NTP servers on the internet.
+    pub camera_ntp: Option<bool>,
     /// Log drops.
     pub log_drops: Option<bool>,
 }
@@ -440,6 +443,9 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
         }
         if let Some(c) = change.camera_internet {
             site.camera_internet = c;
+        }
+        if let Some(n) = change.camera_ntp {
+            site.camera_ntp = n;
         }
         if let Some(l) = change.log_drops {
             site.log_drops = l;
@@ -649,6 +655,7 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
         keepalive: site_keepalive,
         firewall: field(&v, "site.firewall", path)?,
         camera_internet: s["camera_internet"].as_bool().unwrap_or(false),
+        camera_ntp: s["camera_ntp"].as_bool().unwrap_or(true),
         log_drops: s["log_drops"].as_bool().unwrap_or(false),
         server_public_key: server.public_key(),
         cameras: Vec::new(),

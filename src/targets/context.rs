@@ -85,6 +85,8 @@ pub struct SiteCtx {
     pub firewall: String,
     /// May cameras reach the internet?
     pub camera_internet: bool,
+    /// May cameras reach NTP servers on the internet?
+    pub camera_ntp: bool,
     /// Are drops logged?
     pub log_drops: bool,
 }
@@ -326,6 +328,7 @@ impl Context {
                 keepalive: site.keepalive,
                 firewall: site.firewall.to_string(),
                 camera_internet: site.camera_internet,
+                camera_ntp: site.camera_ntp,
                 log_drops: site.log_drops,
             },
             server: ServerCtx {

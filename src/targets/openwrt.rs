@@ -48,6 +48,7 @@ struct OpenwrtCtx {
     iface: String,
     zone: &'static str,
     network_deletes: Vec<String>,
+    ntp_server: bool,
     zone_edits: Vec<ZoneEdit>,
     iface_deletes: Vec<String>,
     firewall_deletes: Vec<String>,
@@ -74,6 +75,14 @@ pub fn read_router_config(dir: &Path) -> Result<Configs> {
         })?;
         packages.push(uci::parse(&text, name).map_err(|e| Error::File {
             path,
+            message: e.to_string(),
+        })?);
+    }
+    // The router's NTP server, where it has the stock section for it.
+    let system = dir.join("system");
+    if let Ok(text) = std::fs::read_to_string(&system) {
+        packages.push(uci::parse(&text, "system").map_err(|e| Error::File {
+            path: system,
             message: e.to_string(),
         })?);
     }
@@ -247,6 +256,10 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
         zone: ZONE,
         network_deletes,
         zone_edits,
+        ntp_server: current
+            .packages
+            .get("system")
+            .is_some_and(|s| s.section("ntp").is_some()),
         iface_deletes,
         firewall_deletes,
         removed_redirects: removed,

@@ -22,7 +22,9 @@ fn site() -> Site {
 
 fn read(dir: &Path) -> Configs {
     Configs::new(
-        ["network", "firewall"]
+        ["network", "firewall", "system"]
+            .into_iter()
+            .filter(|n| dir.join(n).exists())
             .map(|n| uci::parse(&fs::read_to_string(dir.join(n)).unwrap(), n).unwrap()),
     )
 }
@@ -50,8 +52,8 @@ fn render_and_apply(s: &Site, uci_dir: &Path) -> (Configs, String) {
         .unwrap_or_else(|e| panic!("the batch fails in the UCI model: {e}\n{batch}"));
     assert_eq!(
         c.committed,
-        ["firewall", "network"].map(String::from).into(),
-        "the batch must commit both configs"
+        ["firewall", "network", "system"].map(String::from).into(),
+        "the batch must commit the configs it changes"
     );
     assert!(
         c.changed.is_empty(),
@@ -198,6 +200,15 @@ fn batch_configures_wireguard_firewall_and_removes_camera_forwards() {
         .1;
     assert_eq!(zone.get_words("network"), ["wg0"]);
     assert_eq!(zone.get_str("forward").unwrap(), "REJECT");
+    // The router answers NTP for the cameras.
+    assert_eq!(
+        c.packages["system"]
+            .section("ntp")
+            .unwrap()
+            .get_str("enable_server")
+            .unwrap(),
+        "1"
+    );
     let wgrule = fw.section("camvpn_wg").unwrap();
     assert_eq!(
         (

@@ -256,6 +256,18 @@ denied refute
 say "4. camera egress: blocked, unless the camera may use the internet"
 egress refute camera1
 egress refute camera2
+ntp() {
+    local how=$1
+    $how "camera1 asks an NTP server on the internet (udp 123)" reach_udp camera1 203.0.113.200 123 outside-123-udp
+    $how "camera1 asks an NTP server over IPv6 from an address it chose" \
+        reach_udp_from camera1 "[$(self_chosen camera1)]" '[2001:db8:1::200]' 123 outside-123-udp
+}
+ntp check
+cv site set --camera-ntp off
+apply
+ntp refute
+cv site set --camera-ntp on
+apply
 lan_host_online
 if [[ $backend != ddwrt ]]; then
     check "apply took camera2's MAC from the router's neighbour table" \

@@ -247,6 +247,8 @@ listeners() {
     done
     serve outside 443
     serve_udp outside 8800
+    # An NTP server's port (a UDP echo: the lab has no clock to sync).
+    serve_udp outside 123
     for _ in $(seq 50); do
         if on camera2 ss -ltn | grep -q ':37777 ' && on outside ss -lun | grep -q ':8800 '; then
             return 0

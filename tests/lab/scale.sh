@@ -42,6 +42,7 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 serve_udp outside 8800
+serve_udp outside 123
 v6_out() { reach_from cams '[2001:db8:2::c9:ffee]' '[2001:db8:1::200]' 443 outside-443; }
 v6_out_udp() { reach_udp_from cams '[2001:db8:2::c9:ffee]' '[2001:db8:1::200]' 8800 outside-8800-udp; }
 check "before camvpn the cameras reach the internet over IPv6 from an address they chose" v6_out
@@ -174,6 +175,8 @@ done
 say "1. cameras closed over IPv6 by MAC, whatever address they chose"
 refute "the cameras open TCP to the internet over IPv6" v6_out
 refute "the cameras send UDP to the internet over IPv6" v6_out_udp
+check "the cameras still ask NTP servers (udp 123)" reach_udp cams 203.0.113.200 123 outside-123-udp
+check "...and over IPv6, by MAC" reach_udp_from cams '[2001:db8:2::c9:ffee]' '[2001:db8:1::200]' 123 outside-123-udp
 check "the LAN host that is no camera reaches the internet over IPv6" reach lanhost '[2001:db8:1::200]' 443 outside-443
 check "the LAN host that is no camera reaches the internet" reach lanhost 203.0.113.200 443 outside-443
 
