@@ -560,19 +560,14 @@ mod tests {
     fn peer(s: &Site, name: &str, cameras: Access, only: Option<&str>) -> Peer {
         let (address, address6) = s.free_addresses().unwrap();
         Peer {
-            name: name.parse().unwrap(),
-            address,
-            address6,
-            public_key: PrivateKey::generate().public_key(),
-            own_key: false,
             cameras,
             only: only.map(|o| o.split(',').map(|x| x.parse().unwrap()).collect()),
-            full_tunnel: false,
-            dns: None,
-            mtu: None,
-            keepalive: None,
-            no_psk: false,
-            routes: Vec::new(),
+            ..Peer::new(
+                name.parse().unwrap(),
+                address,
+                address6,
+                PrivateKey::generate().public_key(),
+            )
         }
     }
 

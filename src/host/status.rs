@@ -213,21 +213,12 @@ mod tests {
         let mut s = site();
         let key = crate::model::keys::PrivateKey::generate().public_key();
         let (address, address6) = s.free_addresses().unwrap();
-        s.peers.push(crate::model::peer::Peer {
-            name: "phone".parse().unwrap(),
+        s.peers.push(crate::model::peer::Peer::new(
+            "phone".parse().unwrap(),
             address,
             address6,
-            public_key: key,
-            own_key: false,
-            cameras: crate::model::peer::Access::All,
-            only: None,
-            full_tunnel: false,
-            dns: None,
-            mtu: None,
-            keepalive: None,
-            no_psk: false,
-            routes: Vec::new(),
-        });
+            key,
+        ));
         let dump = format!(
             "priv\tpub\t51820\toff\n{key}\tpsk\t203.0.113.77:40000\t10.66.0.2/32\t1000\t500\t600\toff\nstranger=\t(none)\t(none)\t10.66.0.9/32\t0\t0\t0\toff\n"
         );

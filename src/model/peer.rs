@@ -129,6 +129,31 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// A peer at `address` with `public_key` (camvpn holds its private
+    /// key) that may reach every camera, with the site's settings.
+    pub fn new(
+        name: PeerName,
+        address: Ipv4Addr,
+        address6: Option<Ipv6Addr>,
+        public_key: PublicKey,
+    ) -> Self {
+        Peer {
+            name,
+            address,
+            address6,
+            public_key,
+            own_key: false,
+            cameras: Access::All,
+            only: None,
+            full_tunnel: false,
+            dns: None,
+            mtu: None,
+            keepalive: None,
+            no_psk: false,
+            routes: Vec::new(),
+        }
+    }
+
     /// The addresses of the peer's end of the tunnel.
     pub fn addresses(&self) -> Vec<IpAddr> {
         let mut v = vec![IpAddr::V4(self.address)];

@@ -677,21 +677,12 @@ pub(crate) mod tests {
 
     fn add(site: &mut Site, name: &str) {
         let (address, address6) = site.free_addresses().unwrap();
-        site.peers.push(Peer {
-            name: name.parse().unwrap(),
+        site.peers.push(Peer::new(
+            name.parse().unwrap(),
             address,
             address6,
-            public_key: PrivateKey::generate().public_key(),
-            own_key: false,
-            cameras: Access::All,
-            only: None,
-            full_tunnel: false,
-            dns: None,
-            mtu: None,
-            keepalive: None,
-            no_psk: false,
-            routes: Vec::new(),
-        });
+            PrivateKey::generate().public_key(),
+        ));
     }
 
     #[test]

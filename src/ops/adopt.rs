@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::formats::{nvram, uci, wgquick};
 use crate::model::keys::{PresharedKey, PrivateKey, PublicKey};
 use crate::model::name::PeerName;
-use crate::model::peer::{Access, Peer};
+use crate::model::peer::Peer;
 use crate::model::site::Site;
 
 /// The formats `--adopt` reads.
@@ -492,19 +492,10 @@ pub fn adopt(site: &mut Site, e: Existing, path: &Path, notices: &mut Notices) -
             ));
         }
         site.peers.push(Peer {
-            name: name.clone(),
-            address,
-            address6,
-            public_key: p.public_key,
             own_key: p.private.is_none(),
-            cameras: Access::All,
-            only: None,
-            full_tunnel: false,
-            dns: None,
-            mtu: None,
-            keepalive: None,
             no_psk: p.psk.is_none(),
             routes,
+            ..Peer::new(name.clone(), address, address6, p.public_key)
         });
         notices.note(format!(
             "adopted peer {name} {address}{} with its keys",

@@ -83,10 +83,6 @@ pub(crate) fn admit(
     for (name, (public_key, private)) in names.into_iter().zip(keys) {
         let (address, address6) = admission.admit(&name, public_key)?;
         site.peers.push(Peer {
-            name: name.clone(),
-            address,
-            address6,
-            public_key,
             own_key: private.is_none(),
             cameras: settings.cameras.clone(),
             only: settings.only.clone(),
@@ -94,8 +90,7 @@ pub(crate) fn admit(
             dns: settings.dns.clone(),
             mtu: settings.mtu,
             keepalive: settings.keepalive,
-            no_psk: false,
-            routes: Vec::new(),
+            ..Peer::new(name.clone(), address, address6, public_key)
         });
         new.push(NewPeer {
             name,

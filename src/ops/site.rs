@@ -95,7 +95,13 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         }
         None => None,
     };
-    let (wan_if, lan_if) = interfaces(&req, &mut notices);
+    let (wan_if, lan_if) = interfaces(
+        req.platform,
+        req.wan_if.as_ref(),
+        req.lan_if.as_ref(),
+        req.lan,
+        &mut notices,
+    );
     let mut server = PrivateKey::generate();
     // The adopted interface keeps its name where the platform names it.
     let interface = existing
@@ -222,27 +228,33 @@ fn exists(dir: &SiteDir) -> Error {
 /// The WAN and LAN interfaces: the request's, else the platform's defaults.
 /// On Linux the defaults come from this host's routing table (init usually
 /// runs on the router itself), and a note says what was picked.
-fn interfaces(req: &NewSite, notices: &mut Notices) -> (Option<InterfaceName>, InterfaceName) {
+fn interfaces(
+    platform: Platform,
+    wan_if: Option<&InterfaceName>,
+    lan_if: Option<&InterfaceName>,
+    lan: Ipv4Net,
+    notices: &mut Notices,
+) -> (Option<InterfaceName>, InterfaceName) {
     let name = |s: &str| -> InterfaceName { s.parse().expect("valid default") };
-    match req.platform {
+    match platform {
         Platform::Openwrt => (
-            Some(req.wan_if.clone().unwrap_or_else(|| name("wan"))),
-            req.lan_if.clone().unwrap_or_else(|| name("lan")),
+            Some(wan_if.cloned().unwrap_or_else(|| name("wan"))),
+            lan_if.cloned().unwrap_or_else(|| name("lan")),
         ),
         Platform::Ddwrt => (
-            req.wan_if.clone(),
-            req.lan_if.clone().unwrap_or_else(|| name("br0")),
+            wan_if.cloned(),
+            lan_if.cloned().unwrap_or_else(|| name("br0")),
         ),
         Platform::Linux => {
             let table = routes::read();
-            let mut pick = |given: &Option<InterfaceName>,
+            let mut pick = |given: Option<&InterfaceName>,
                             role: &str,
                             net: Ipv4Net,
                             found: &str,
                             fallback: &str,
                             missing: &str,
                             flag: &str| {
-                given.clone().unwrap_or_else(|| {
+                given.cloned().unwrap_or_else(|| {
                     let (i, how) = match routes::route_iface(&table, net) {
                         Some(i) => (i, found),
                         None => (name(fallback), missing),
@@ -254,7 +266,7 @@ fn interfaces(req: &NewSite, notices: &mut Notices) -> (Option<InterfaceName>, I
                 })
             };
             let wan = pick(
-                &req.wan_if,
+                wan_if,
                 "wan",
                 "0.0.0.0/0".parse().expect("valid"),
                 "the interface of this host's default route",
@@ -263,9 +275,9 @@ fn interfaces(req: &NewSite, notices: &mut Notices) -> (Option<InterfaceName>, I
                 "--wan-if",
             );
             let lan = pick(
-                &req.lan_if,
+                lan_if,
                 "lan",
-                req.lan,
+                lan,
                 "this host's route to the LAN",
                 "eth1",
                 "no route to the LAN found",
@@ -602,30 +614,13 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
     let lan: Ipv4Net = field(&v, "site.lan", path)?;
     let (wan_if, lan_if) = if moved {
         // The old platform's interfaces mean nothing on the new one.
-        let probe = NewSite {
+        interfaces(
             platform,
-            interface: field(&v, "server.interface", path)?,
-            endpoint: endpoint_text.parse().map_err(Error::from)?,
-            listen_port,
-            subnet: field(&v, "site.subnet", path)?,
-            subnet6: None,
+            req.wan_if.as_ref(),
+            req.lan_if.as_ref(),
             lan,
-            lan6: None,
-            wan_if: req.wan_if.clone(),
-            lan_if: req.lan_if.clone(),
-            dns: Vec::new(),
-            mtu: None,
-            keepalive: None,
-            firewall: Firewall::default(),
-            camera_internet: false,
-            log_drops: false,
-            cameras: Vec::new(),
-            peers: Vec::new(),
-            import_forwards: None,
-            adopt: None,
-            force: false,
-        };
-        interfaces(&probe, &mut notices)
+            &mut notices,
+        )
     } else {
         (
             req.wan_if
@@ -726,10 +721,6 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
             _ => Access::Only(list(&p["cameras"], path, "peer cameras")?),
         };
         site.peers.push(Peer {
-            name: name.clone(),
-            address: field(p, "address", path)?,
-            address6: opt_field(p, "address6", path)?,
-            public_key,
             own_key: p["own_key"].as_bool().unwrap_or(private.is_none()),
             cameras: access,
             only: match p["only"].as_array() {
@@ -742,6 +733,12 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
             keepalive: keepalive.filter(|k| Some(*k) != site_keepalive),
             no_psk: psk.is_none(),
             routes,
+            ..Peer::new(
+                name.clone(),
+                field(p, "address", path)?,
+                opt_field(p, "address6", path)?,
+                public_key,
+            )
         });
         peers.push(NewPeer { name, private, psk });
     }

@@ -15,6 +15,15 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(FIX).join(name)
 }
 
+/// Runs `audit ARGS FILE` without a site.
+fn audit_file(args: &[&str], file: &Path) -> crate::common::Ran {
+    Cmd::new()
+        .args(["--dir", "/nonexistent", "audit"])
+        .args(args)
+        .arg(file)
+        .run()
+}
+
 /// Runs `audit --json` on `files`; returns the exit code and the report.
 fn audit(site: Option<&Site>, args: &[&str]) -> (i32, serde_json::Value) {
     let cmd = match site {
@@ -343,12 +352,7 @@ fn audit_refuses_what_it_does_not_understand_under_every_format() {
         .map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()[2])
         .collect();
     fs::write(s.path("noise"), noise).unwrap();
-    let audit_as = |format: &str, file: &Path| {
-        Cmd::new()
-            .args(["--dir", "/nonexistent", "audit", "--format", format])
-            .arg(file)
-            .run()
-    };
+    let audit_as = |format: &str, file: &Path| audit_file(&["--format", format], file);
     for (format, what) in [
         ("nft", "an nft ruleset"),
         ("iptables", "iptables-save output"),
@@ -431,27 +435,14 @@ fn a_partly_understood_dump_needs_lenient_and_says_what_was_skipped() {
         };
         let file = s.path(&format!("partly-{format}"));
         fs::write(&file, text).unwrap();
-        let r = Cmd::new()
-            .args(["--dir", "/nonexistent", "audit", "--format", format])
-            .arg(&file)
-            .run();
+        let r = audit_file(&["--format", format], &file);
         assert_eq!(r.code, 2, "{format}: {}", r.stderr);
         assert!(
             r.stderr.contains("1 of its") && r.stderr.contains("--lenient"),
             "{format}: {}",
             r.stderr
         );
-        let r = Cmd::new()
-            .args([
-                "--dir",
-                "/nonexistent",
-                "audit",
-                "--lenient",
-                "--format",
-                format,
-            ])
-            .arg(&file)
-            .run();
+        let r = audit_file(&["--lenient", "--format", format], &file);
         assert_eq!(r.code, 1, "{format}: the fixture's cameras: {}", r.stderr);
         assert!(
             r.stdout.contains("skipped 1 that are not"),
@@ -485,10 +476,7 @@ fn valid_dumps_without_forwards_audit_clean() {
     ] {
         let file = s.path(&format!("clean-{format}"));
         fs::write(&file, text).unwrap();
-        let r = Cmd::new()
-            .args(["--dir", "/nonexistent", "audit", "--format", format])
-            .arg(&file)
-            .run();
+        let r = audit_file(&["--format", format], &file);
         assert_eq!(r.code, 0, "{format}: {}", r.stderr);
         assert!(r.stdout.contains("No camera is exposed"), "{}", r.stdout);
         assert!(!r.stdout.contains("skipped"), "{}", r.stdout);
@@ -625,10 +613,7 @@ fn ipv6_forwarded_without_a_drop_is_reported() {
     for (format, name, text, open) in cases {
         let file = s.path(name);
         fs::write(&file, text).unwrap();
-        let r = Cmd::new()
-            .args(["--dir", "/nonexistent", "audit", "--format", format])
-            .arg(&file)
-            .run();
+        let r = audit_file(&["--format", format], &file);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         assert_eq!(r.stdout.contains(note), open, "{name}: {}", r.stdout);
     }

@@ -58,9 +58,7 @@ cv init --platform linux --endpoint 203.0.113.1 --wan-if wan0 --lan-if lan0 \
     --camera camera2=192.168.1.109:dahua >/dev/null 2>&1
 check "camvpn kept the router's hand-made key" \
     test "$(cv export --secrets | jq -r .server.private_key)" = "$router_key"
-on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
-    "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" 2>"$LAB_TMP/apply.err" ||
-    { cat "$LAB_TMP/apply.err" >&2; exit 1; }
+apply_site "$site"
 wg_up phone "$LAB_TMP/phone-by-hand.conf" "$phone_if"
 check "the phone config written by hand is unchanged" cmp -s "$LAB_TMP/phone-by-hand.conf" "$LAB_TMP/phone-before.conf"
 check "it brings the tunnel up with the adopted router" pings phone 10.8.0.1

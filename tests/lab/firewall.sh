@@ -71,9 +71,7 @@ apply() {
         ddwrt_apply
         return
     fi
-    on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
-        "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" "$@" 2>"$LAB_TMP/apply.err" ||
-        { cat "$LAB_TMP/apply.err" >&2; return 1; }
+    apply_site "$site" "$@"
 }
 # camvpn's firewall without its policy: accept everything it would judge.
 policy_absent() {

@@ -311,6 +311,16 @@ wg_down() {
     rm -f "/var/run/wireguard/$2.sock"
 }
 
+# apply_site SITE [ARGS...]: camvpn apply for SITE on the router (wireguard-go
+# for the tunnel); its stderr is kept in $LAB_TMP/apply.err, shown on failure.
+apply_site() {
+    local site=$1
+    shift
+    on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
+        "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" "$@" 2>"$LAB_TMP/apply.err" ||
+        { cat "$LAB_TMP/apply.err" >&2; return 1; }
+}
+
 # handshake HOST IFNAME PUBKEY: the unix time of the last handshake with PUBKEY.
 handshake() {
     on "$1" wg show "$2" latest-handshakes | awk -v k="$3" '$1 == k { print $2 }'

@@ -44,12 +44,7 @@ cv init --platform linux --endpoint 203.0.113.1 --interface "$wg" --wan-if wan0 
 cv camera set camera1 --port 9000/tcp --port 9001/tcp
 cv peer add phone --no-qr
 cv render --no-qr --out "$LAB_TMP/out" 2>/dev/null
-apply() {
-    on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
-        "$CAMVPN" --dir "$site" -q apply --wg-dir "$LAB_TMP/wg" 2>"$LAB_TMP/apply.err" ||
-        { cat "$LAB_TMP/apply.err" >&2; return 1; }
-}
-apply
+apply_site "$site"
 check "the rendered phone config carries MTU 1280" grep -qx 'MTU = 1280' "$LAB_TMP/out/peers/phone.conf"
 # A config as an app that uses WireGuard's default MTU has it (wg-quick
 # would pick the MTU from the route on its own; phone apps do not).
