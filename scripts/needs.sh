@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Sourced by the scripts: `need cmd:package ...` installs the Debian
 # packages of the commands that are missing (with sudo unless root); a
-# /path instead of a command is a file the package must provide.
+# /path instead of a command is a file (a glob) the package must provide.
 need() {
     local missing=() pair
     for pair in "$@"; do
         case $pair in
-            /*) [ -e "${pair%%:*}" ] || missing+=("${pair#*:}") ;;
+            /*) compgen -G "${pair%%:*}" >/dev/null || missing+=("${pair#*:}") ;;
             *) command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}") ;;
         esac
     done

@@ -13,7 +13,11 @@ need wg:wireguard-tools wg-quick:wireguard-tools wireguard-go:wireguard-go \
     ip:iproute2 ss:iproute2 ping:iputils-ping socat:socat sysctl:procps \
     shellcheck:shellcheck zbarimg:zbar-tools rsvg-convert:librsvg2-bin \
     busybox:busybox script:bsdutils setpriv:util-linux chromium:chromium \
-    nroff:groff-base ipset:ipset jq:jq
+    nroff:groff-base ipset:ipset jq:jq ffmpeg:ffmpeg \
+    '/usr/lib/*/girepository-1.0/GstRtspServer-1.0.typelib:gir1.2-gst-rtsp-server-1.0' \
+    '/usr/lib/python3/dist-packages/gi/__init__.py:python3-gi' \
+    '/usr/lib/*/gstreamer-1.0/libgstvpx.so:gstreamer1.0-plugins-good' \
+    '/usr/lib/*/gstreamer-1.0/libgstvideotestsrc.so:gstreamer1.0-plugins-base'
 # OpenWrt's uci and firewall4 (../shared/openwrt) are built from source once.
 if [ -x ../shared/openwrt/owrt ]; then
     need cmake:cmake cc:build-essential make:build-essential pkg-config:pkg-config \

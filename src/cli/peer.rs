@@ -219,7 +219,7 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
             ));
         }
         let p = ctx.peer(a.name.as_str()).expect("checked");
-        return print_summary(p, out).map(|()| Outcome::Done);
+        return print_summary(&ctx, p, out).map(|()| Outcome::Done);
     }
     let templates = out.templates()?;
     let shown = peer::config(dir, &a.name, &templates)?;
@@ -275,7 +275,7 @@ pub fn write_secret_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
+fn print_summary(ctx: &Context, p: &PeerCtx, out: &Out) -> Result<()> {
     if out.json {
         return out.print_json(&Summary::new(p));
     }
@@ -306,6 +306,11 @@ fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
             p.cameras.join(", ")
         }
     )?;
+    for c in ctx.cameras.iter().filter(|c| p.cameras.contains(&c.name)) {
+        if let Some(url) = &c.rtsp_url {
+            writeln!(s, "stream:      {} {url}", c.name)?;
+        }
+    }
     writeln!(s, "allowed ips: {}", p.allowed_ips.join(", "))?;
     if !p.dns.is_empty() {
         writeln!(s, "dns:         {}", p.dns.join(", "))?;
@@ -319,6 +324,11 @@ fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
     writeln!(
         s,
         "config:      camvpn peer show {} --config | --qr ansi|png|svg",
+        p.name
+    )?;
+    writeln!(
+        s,
+        "if a stream stalls: RTSP over TCP in the app, or a lower MTU (camvpn peer set {} --mtu 1200)",
         p.name
     )?;
     Ok(())

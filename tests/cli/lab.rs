@@ -112,3 +112,16 @@ fn lab_mtu_and_mss_clamp_nft() {
 fn lab_mtu_and_mss_clamp_iptables() {
     run("mtu.sh", &["iptables"]);
 }
+
+/// Issue 10: a real RTSP stream (`GStreamer`'s server, `ffmpeg`) through the
+/// tunnel over UDP and TCP, nft.
+#[test]
+fn lab_rtsp_over_udp_and_tcp_nft() {
+    run("rtsp.sh", &["nft"]);
+}
+
+/// Issue 10: the same with the iptables backend.
+#[test]
+fn lab_rtsp_over_udp_and_tcp_iptables() {
+    run("rtsp.sh", &["iptables"]);
+}
