@@ -13,6 +13,7 @@ mod ddwrt;
 mod iptables;
 mod nft;
 mod openwrt;
+mod upnp;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -38,6 +39,8 @@ pub enum Format {
     Nft,
     /// DD-WRT's `nvram show`.
     Ddwrt,
+    /// UPnP mappings: miniupnpd's lease file or `upnpc -l` output.
+    Upnp,
 }
 
 impl FromStr for Format {
@@ -48,8 +51,9 @@ impl FromStr for Format {
             "iptables" => Ok(Format::Iptables),
             "nft" => Ok(Format::Nft),
             "ddwrt" => Ok(Format::Ddwrt),
+            "upnp" => Ok(Format::Upnp),
             _ => Err(InvalidValue::new(
-                "use auto, openwrt, iptables, nft or ddwrt",
+                "use auto, openwrt, iptables, nft, ddwrt or upnp",
             )),
         }
     }
@@ -62,6 +66,7 @@ impl fmt::Display for Format {
             Format::Iptables => "iptables",
             Format::Nft => "nft",
             Format::Ddwrt => "ddwrt",
+            Format::Upnp => "upnp",
         })
     }
 }
@@ -173,6 +178,8 @@ pub enum Kind {
     Pinhole,
     /// Every port of the host (DD-WRT's DMZ).
     Dmz,
+    /// A mapping a LAN host made through the router's UPnP daemon.
+    Upnp,
 }
 
 /// One way in from the internet, as the router's config says.
@@ -277,6 +284,9 @@ pub(crate) fn open_ipv6_note(file: &str, line: usize, chain: &str) -> String {
 
 /// Guesses the format of `text`.
 pub fn detect(text: &str) -> Option<Format> {
+    if upnp::detect(text) {
+        return Some(Format::Upnp);
+    }
     let t = text.trim_start();
     if t.starts_with('{') && t.contains("\"nftables\"") {
         return Some(Format::Nft);
@@ -322,6 +332,7 @@ impl Format {
             Format::Iptables => "iptables-save output",
             Format::Nft => "an nft ruleset",
             Format::Ddwrt => "a DD-WRT nvram dump",
+            Format::Upnp => "a list of UPnP mappings",
         }
     }
 }
@@ -333,6 +344,7 @@ pub fn parse(text: &str, file: &str, format: Format) -> Result<Parsed, String> {
         Format::Iptables => Ok(iptables::parse(text, file)),
         Format::Nft => nft::parse(text, file),
         Format::Ddwrt => Ok(ddwrt::parse(text, file)),
+        Format::Upnp => Ok(upnp::parse(text, file)),
     }
 }
 

@@ -626,6 +626,7 @@ pub struct ApplyArgs {
   iptables  iptables-save or ip6tables-save output
   nft       nft list ruleset, as text or as JSON (nft -j list ruleset)
   ddwrt     nvram show (forward_spec, forward_port, DMZ, UPnP)
+  upnp      UPnP mappings: miniupnpd's lease file, or upnpc -l output
 A host that receives a camera protocol (RTSP, Dahua's 37777, XMEye's 34567…) is taken
 for a camera, and its other forwards (its web UI) with it; with a site, its cameras'
 addresses count too. Exit code 1 when a camera is exposed, 0 when none is.
@@ -659,6 +660,8 @@ pub enum FormatArg {
     Nft,
     /// DD-WRT's nvram show
     Ddwrt,
+    /// UPnP mappings: miniupnpd's lease file, or upnpc -l output
+    Upnp,
 }
 
 impl FormatArg {
@@ -670,6 +673,7 @@ impl FormatArg {
             FormatArg::Iptables => Some(Format::Iptables),
             FormatArg::Nft => Some(Format::Nft),
             FormatArg::Ddwrt => Some(Format::Ddwrt),
+            FormatArg::Upnp => Some(Format::Upnp),
         }
     }
 }

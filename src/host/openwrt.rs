@@ -25,5 +25,15 @@ pub(super) fn apply(arts: &[Artifact], host: &mut Host<'_>) -> Result<()> {
     }
     host.run(&["ubus", "call", "network", "reload"])?;
     host.run(&["fw4", "reload"])?;
+    // miniupnpd reads its permission rules when it starts.
+    if String::from_utf8_lossy(batch).contains("\ncommit upnpd\n") {
+        host.run(&[
+            "ubus",
+            "call",
+            "rc",
+            "init",
+            r#"{"name":"miniupnpd","action":"restart"}"#,
+        ])?;
+    }
     Ok(())
 }

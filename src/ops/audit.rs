@@ -34,7 +34,7 @@ pub fn read(path: &Path, format: Option<Format>, lenient: bool) -> Result<Parsed
     let Some(format) = format.or_else(|| audit::detect(&text)) else {
         return Err(Error::File {
                 path: path.to_path_buf(),
-                message: "not an OpenWrt firewall config, iptables-save output, nft ruleset (text or JSON) or DD-WRT nvram dump; name its format with --format".into(),
+                message: "not an OpenWrt firewall config, iptables-save output, nft ruleset (text or JSON), DD-WRT nvram dump or list of UPnP mappings; name its format with --format".into(),
             });
     };
     let name = label.rsplit('/').next().unwrap_or(&label).to_owned();

@@ -49,6 +49,10 @@ struct OpenwrtCtx {
     zone: &'static str,
     network_deletes: Vec<String>,
     ntp_server: bool,
+    /// The router has miniupnpd's config: camvpn's deny rules, and the old
+    /// ones to delete.
+    upnpd: bool,
+    upnp_deletes: Vec<String>,
     zone_edits: Vec<ZoneEdit>,
     iface_deletes: Vec<String>,
     firewall_deletes: Vec<String>,
@@ -78,13 +82,16 @@ pub fn read_router_config(dir: &Path) -> Result<Configs> {
             message: e.to_string(),
         })?);
     }
-    // The router's NTP server, where it has the stock section for it.
-    let system = dir.join("system");
-    if let Ok(text) = std::fs::read_to_string(&system) {
-        packages.push(uci::parse(&text, "system").map_err(|e| Error::File {
-            path: system,
-            message: e.to_string(),
-        })?);
+    // The router's NTP server, where it has the stock section for it, and
+    // its UPnP daemon, where it has one.
+    for name in ["system", "upnpd"] {
+        let path = dir.join(name);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            packages.push(uci::parse(&text, name).map_err(|e| Error::File {
+                path,
+                message: e.to_string(),
+            })?);
+        }
     }
     Ok(Configs::new(packages))
 }
@@ -256,6 +263,12 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
         zone: ZONE,
         network_deletes,
         zone_edits,
+        upnpd: current.packages.contains_key("upnpd"),
+        upnp_deletes: current
+            .packages
+            .get("upnpd")
+            .map(camvpn_sections)
+            .unwrap_or_default(),
         ntp_server: current
             .packages
             .get("system")

@@ -618,3 +618,52 @@ fn ipv6_forwarded_without_a_drop_is_reported() {
         assert_eq!(r.stdout.contains(note), open, "{name}: {}", r.stdout);
     }
 }
+
+/// Issue 10: UPnP mappings a camera made itself, from miniupnpd's lease
+/// file and from `upnpc -l` (both as those programs write them).
+#[test]
+fn upnp_mappings_to_cameras_are_reported() {
+    let s = Site::new();
+    let leases = s.path("miniupnpd.leases");
+    fs::write(
+        &leases,
+        "TCP:45554:192.168.1.108:554:1764662400:libminiupnpc\nUDP:45555:192.168.1.108:37778:1764662400:\nTCP:8443:192.168.1.50:443:1764662400:nas\n",
+    )
+    .unwrap();
+    let listed = s.path("upnpc-l.txt");
+    fs::write(
+        &listed,
+        "upnpc : miniupnpc library test client, version 2.2.4.\n (c) 2005-2022 Thomas Bernard.\nGo to http://miniupnp.free.fr/ or https://miniupnp.tuxfamily.org/\nfor more information.\nFound valid IGD : http://192.168.1.1:5000/ctl/IPConn\nLocal LAN ip address : 192.168.1.108\nConnection Type : IP_Routed\nStatus : Connected, uptime=4739s, LastConnectionError : ERROR_NONE\n  Time started : Tue Dec  1 23:00:00 2026\nMaxBitRateDown : 1000000 bps   MaxBitRateUp 1000000 bps\nExternalIPAddress = 203.0.113.1\n i protocol exPort->inAddr:inPort description remoteHost leaseTime\n 0 TCP 45554->192.168.1.108:554   'libminiupnpc' '' 604800\n 1 TCP  8080->192.168.1.108:80    'cam-web' '' 0\nGetGenericPortMappingEntry() returned 713 (SpecifiedArrayIndexInvalid)\n",
+    )
+    .unwrap();
+    for (file, want) in [
+        (
+            &leases,
+            vec![
+                "tcp 45554 -> 192.168.1.108:554",
+                "udp 45555 -> 192.168.1.108:37778",
+            ],
+        ),
+        (
+            &listed,
+            vec![
+                "tcp 45554 -> 192.168.1.108:554",
+                "tcp 8080 -> 192.168.1.108:80",
+            ],
+        ),
+    ] {
+        let (code, report) = audit(None, &[file.to_str().unwrap()]);
+        assert_eq!(code, 1, "{report}");
+        let mut got = rows(&report, "camera_exposures");
+        got.sort();
+        let mut want: Vec<String> = want.into_iter().map(String::from).collect();
+        want.sort();
+        assert_eq!(got, want, "{}", file.display());
+    }
+    // The NAS is no camera: listed apart, as other forwards.
+    let (_, report) = audit(None, &[leases.to_str().unwrap()]);
+    assert_eq!(
+        rows(&report, "other_forwards"),
+        ["tcp 8443 -> 192.168.1.50:443"]
+    );
+}

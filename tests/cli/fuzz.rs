@@ -15,11 +15,12 @@ const FIXTURES: &[&str] = &[
     include_str!("../fixtures/openwrt/network"),
 ];
 
-const FORMATS: [Format; 4] = [
+const FORMATS: [Format; 5] = [
     Format::Openwrt,
     Format::Iptables,
     Format::Nft,
     Format::Ddwrt,
+    Format::Upnp,
 ];
 
 fn everything(text: &str) {

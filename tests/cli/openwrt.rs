@@ -22,7 +22,7 @@ fn site() -> Site {
 
 fn read(dir: &Path) -> Configs {
     Configs::new(
-        ["network", "firewall", "system"]
+        ["network", "firewall", "system", "upnpd"]
             .into_iter()
             .filter(|n| dir.join(n).exists())
             .map(|n| uci::parse(&fs::read_to_string(dir.join(n)).unwrap(), n).unwrap()),
@@ -52,7 +52,9 @@ fn render_and_apply(s: &Site, uci_dir: &Path) -> (Configs, String) {
         .unwrap_or_else(|e| panic!("the batch fails in the UCI model: {e}\n{batch}"));
     assert_eq!(
         c.committed,
-        ["firewall", "network", "system"].map(String::from).into(),
+        ["firewall", "network", "system", "upnpd"]
+            .map(String::from)
+            .into(),
         "the batch must commit the configs it changes"
     );
     assert!(
@@ -200,6 +202,21 @@ fn batch_configures_wireguard_firewall_and_removes_camera_forwards() {
         .1;
     assert_eq!(zone.get_words("network"), ["wg0"]);
     assert_eq!(zone.get_str("forward").unwrap(), "REJECT");
+    // miniupnpd refuses mappings to every camera before its own rules.
+    let upnpd = &c.packages["upnpd"];
+    let rules: Vec<(String, String)> = upnpd
+        .of_type("perm_rule")
+        .map(|(_, r)| (r.get_str("action").unwrap(), r.get_str("int_addr").unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("deny".to_owned(), "192.168.1.108/32".to_owned()),
+            ("deny".to_owned(), "192.168.1.20/32".to_owned()),
+            ("allow".to_owned(), "0.0.0.0/0".to_owned()),
+            ("deny".to_owned(), "0.0.0.0/0".to_owned()),
+        ]
+    );
     // The router answers NTP for the cameras.
     assert_eq!(
         c.packages["system"]
@@ -423,7 +440,8 @@ fn apply_runs_the_batch_and_reloads_network_and_firewall() {
         [
             "would run: uci batch < camvpn.uci",
             "would run: ubus call network reload",
-            "would run: fw4 reload"
+            "would run: fw4 reload",
+            "would run: ubus call rc init '{\"name\":\"miniupnpd\",\"action\":\"restart\"}'"
         ]
     );
     let tools = s.path("tools");
@@ -435,7 +453,7 @@ fn apply_runs_the_batch_and_reloads_network_and_firewall() {
         .ok();
     assert_eq!(
         fs::read_to_string(tools.join("log")).unwrap(),
-        "uci batch\nubus call network reload\nfw4 reload\n"
+        "uci batch\nubus call network reload\nfw4 reload\nubus call rc init {\"name\":\"miniupnpd\",\"action\":\"restart\"}\n"
     );
     let out = s.path("out");
     s.cmd()

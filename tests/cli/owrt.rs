@@ -26,7 +26,7 @@ impl Router {
     fn stock(owrt: PathBuf, s: &Site, name: &str) -> Self {
         let cfg = s.path(name);
         fs::create_dir_all(&cfg).unwrap();
-        for f in ["network", "firewall"] {
+        for f in ["network", "firewall", "system", "upnpd"] {
             fs::copy(Path::new(STOCK).join(f), cfg.join(f)).unwrap();
         }
         Router { owrt, cfg }
@@ -140,6 +140,15 @@ fn real_uci_and_fw4_take_the_batch_and_rules_stay_flat_as_phones_are_added() {
         let r = Router::stock(owrt.clone(), &s, "router");
         let batch = r.apply(&s);
         let ruleset = r.fw4();
+        // miniupnpd refuses mappings to the cameras before its own rules.
+        let upnpd = uci::parse(&r.file("upnpd"), "upnpd").unwrap();
+        let actions: Vec<String> = upnpd
+            .of_type("perm_rule")
+            .map(|(_, p)| p.get_str("action").unwrap())
+            .collect();
+        assert_eq!(actions.len(), 16 + 2);
+        assert!(actions[..16].iter().all(|a| a == "deny"), "{actions:?}");
+        assert_eq!(actions[16], "allow", "{actions:?}");
         // The committed firewall allows exactly the policy's tuples.
         let fw = uci::parse(&r.file("firewall"), "firewall").unwrap();
         assert_eq!(accepted_tuples(&fw), policy_tuples(&export(&s)));

@@ -185,7 +185,7 @@ impl Configs {
                 self.changed.insert(pkg.clone());
                 return Ok(());
             }
-            "set" | "add_list" | "del_list" | "delete" | "del" => {}
+            "set" | "add_list" | "del_list" | "delete" | "del" | "reorder" => {}
             other => {
                 return Err(err(format!(
                     "'{other}' is not a command camvpn's batches use"
@@ -250,6 +250,15 @@ impl Configs {
                 {
                     l.retain(|e| *e != value);
                 }
+            }
+            ("reorder", None, Some(pos)) => {
+                let i = found.ok_or_else(|| err(format!("section '{section}' not found")))?;
+                let pos: usize = pos
+                    .parse()
+                    .map_err(|_| err(format!("reorder to '{pos}': not a position")))?;
+                let s = p.sections.remove(i);
+                let at = pos.min(p.sections.len());
+                p.sections.insert(at, s);
             }
             ("delete" | "del", opt, None) => {
                 let i =
