@@ -11,6 +11,9 @@ site=demo/site
     --wan-if eth0 --lan-if br0 \
     --camera driveway=192.168.1.108:dahua --camera nvr=192.168.1.20:hikvision \
     --peer phone >/dev/null
+# Cameras are known by MAC over IPv6 (the label on the camera, or ip neigh).
+"$camvpn" --dir "$site" -q camera set driveway --mac 00:12:34:56:01:08
+"$camvpn" --dir "$site" -q camera set nvr --mac 00:12:34:56:00:20
 "$camvpn" --dir "$site" render --out demo/out
 "$camvpn" --dir "$site" peer show phone --qr ansi
 "$camvpn" --dir "$site" peer show phone
