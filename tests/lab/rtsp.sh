@@ -30,8 +30,9 @@ apply_site "$site"
 
 # pull TRANSPORT: 5 frames of camera1's stream reach the phone.
 pull() {
-    on phone timeout 10 ffmpeg -nostdin -hide_banner -loglevel error -rtsp_transport "$1" \
-        -i rtsp://192.168.1.108:554/live -frames:v 5 -f null - >/dev/null 2>&1
+    on phone timeout 10 ffmpeg -nostdin -hide_banner -loglevel warning -rtsp_transport "$1" \
+        -i rtsp://192.168.1.108:554/live -frames:v 5 -f null - >"$LAB_TMP/ffmpeg-$1.log" 2>&1 ||
+        { sed "s/^/      ffmpeg: /" "$LAB_TMP/ffmpeg-$1.log" >&2; return 1; }
 }
 wg_up phone "$LAB_TMP/out/peers/phone.conf" "$phone_if"
 check "the phone's tunnel is up" pings phone 10.66.0.1
