@@ -14,6 +14,7 @@ need wg:wireguard-tools wg-quick:wireguard-tools wireguard-go:wireguard-go \
     shellcheck:shellcheck zbarimg:zbar-tools rsvg-convert:librsvg2-bin \
     busybox:busybox script:bsdutils setpriv:util-linux chromium:chromium \
     nroff:groff-base ipset:ipset jq:jq ffmpeg:ffmpeg \
+    miniupnpd:miniupnpd-nftables upnpc:miniupnpc \
     '/usr/lib/*/girepository-1.0/GstRtspServer-1.0.typelib:gir1.2-gst-rtsp-server-1.0' \
     '/usr/lib/python3/dist-packages/gi/__init__.py:python3-gi' \
     '/usr/lib/*/gstreamer-1.0/libgstvpx.so:gstreamer1.0-plugins-good' \

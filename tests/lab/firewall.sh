@@ -2,6 +2,8 @@
 # Lab checks of the firewall issue for one backend, next to one kind of host
 # firewall (forward policy accept, or drop with a home router's rules).
 # Every protection is also shown absent, so that each check is seen to fail.
+# The router also runs miniupnpd, and camera1 maps a WAN port to itself
+# through it with upnpc: camvpn must keep that door closed as well.
 # The ddwrt backend runs camvpn-ddwrt.sh against an nvram stand-in, brings the
 # tunnel up from the nvram values as DD-WRT would, and runs the rc_firewall it
 # stored in the router; DD-WRT's own firewall is the iptables "drop" one.
@@ -131,6 +133,70 @@ sed -E 's|^AllowedIPs = .*|AllowedIPs = 10.66.0.1/32, fd66::1/128, 192.168.1.0/2
     "$LAB_TMP/out/peers/phone.conf" > "$LAB_TMP/phone-wide.conf"
 on attacker ip route add 192.168.1.0/24 via 203.0.113.1
 on attacker ip -6 route add 2001:db8:2::/64 via 2001:db8:1::1
+# The router's UPnP daemon: Debian's miniupnpd (nftables backend, with its
+# own table next to the router's firewall, whichever backend that is) for
+# the LAN, in secure mode as shipped. The lab's WAN addresses are reserved
+# ones, on which miniupnpd refuses to map ports, so the external address it
+# announces is declared (ext_ip, a public address that never goes on a wire:
+# its rules match the WAN interface, not the address). camera1 maps WAN 5554
+# to its RTSP port with upnpc, as a camera that "needs no port forward" does.
+upnp_start() {
+    cat >"$LAB_TMP/miniupnpd.conf" <<CONF
+ext_ifname=wan0
+ext_ip=11.22.33.44
+listening_ip=lan0
+http_port=5000
+enable_upnp=yes
+enable_natpmp=yes
+secure_mode=yes
+uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
+upnp_table_name=upnp
+upnp_nat_table_name=upnp
+upnp_forward_chain=forward_upnp
+upnp_nat_chain=prerouting_upnp
+upnp_nat_postrouting_chain=postrouting_upnp
+lease_file=$LAB_TMP/upnp.leases
+allow 1-65535 192.168.1.0/24 1-65535
+deny 0-65535 0.0.0.0/0 0-65535
+CONF
+    on router nft -f - <<'RULES'
+table inet upnp {
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        jump forward_upnp
+    }
+    chain forward_upnp {
+    }
+    chain prerouting {
+        type nat hook prerouting priority dstnat; policy accept;
+        jump prerouting_upnp
+    }
+    chain prerouting_upnp {
+    }
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        jump postrouting_upnp
+    }
+    chain postrouting_upnp {
+    }
+}
+RULES
+    on router miniupnpd -f "$LAB_TMP/miniupnpd.conf" -d -P "$LAB_TMP/miniupnpd.pid" >"$LAB_TMP/miniupnpd.log" 2>&1 &
+    for _ in $(seq 50); do on router ss -ltn | grep -q ':5000 ' && break; sleep 0.1; done
+    on camera1 timeout 10 upnpc -u http://192.168.1.1:5000/rootDesc.xml -a 192.168.1.108 554 5554 TCP \
+        >"$LAB_TMP/upnpc-add.txt" 2>&1 || { cat "$LAB_TMP/miniupnpd.log" "$LAB_TMP/upnpc-add.txt" >&2; return 1; }
+    on camera1 timeout 10 upnpc -u http://192.168.1.1:5000/rootDesc.xml -l >"$LAB_TMP/upnpc-list.txt" 2>&1
+}
+upnp_start
+check "camera1 mapped WAN 5554 to itself through miniupnpd" grep -q '^TCP:5554:192.168.1.108:554:' "$LAB_TMP/upnp.leases"
+# audit_upnp FILE: camvpn audit names camera1's UPnP mapping in FILE (exit 1).
+audit_upnp() {
+    local out rc=0
+    out=$(cv audit --format upnp "$1" 2>&1) || rc=$?
+    [[ $rc == 1 && $out == *camera1* && $out == *5554* ]] || { say "$out (exit $rc)"; return 1; }
+}
+check "camvpn audit names the mapping in miniupnpd's lease file" audit_upnp "$LAB_TMP/upnp.leases"
+check "camvpn audit names the mapping in upnpc -l output" audit_upnp "$LAB_TMP/upnpc-list.txt"
 before=$(ruleset_now)
 
 # exposed check|refute [all]: the ways in from the WAN. A host firewall with
@@ -142,6 +208,7 @@ exposed() {
     $how "attacker reaches camera1 through the forward of wan 554" reach attacker 203.0.113.1 554 camera1-554
     $how "attacker reaches camera1:80 through the forward of wan 8080" reach attacker 203.0.113.1 8080 camera1-80
     $how "attacker reaches camera1 through the forward of wan 37777" reach attacker 203.0.113.1 37777 camera1-37777
+    $how "attacker reaches camera1 through its UPnP mapping of wan 5554" reach attacker 203.0.113.1 5554 camera1-554
     [[ $hostfw == accept || $scope == all ]] || return 0
     for port in 80 554 37777; do
         $how "attacker reaches 192.168.1.108:$port directly, routed through the router" \
