@@ -32,6 +32,7 @@ use serde::{Serialize, Serializer};
 
 use crate::model::mac::MacAddr;
 use crate::model::port::PortSpec;
+use crate::model::relay::RELAY_IF;
 use crate::model::site::Site;
 use crate::model::vendor::Vendor;
 
@@ -268,6 +269,10 @@ pub struct Policy {
     pub wg_if: String,
     /// The WAN interface (none: asked at run time, DD-WRT).
     pub wan_if: Option<String>,
+    /// The router's tunnel to a relay, when the site has one: it carries
+    /// nothing but WireGuard to `listen_port`, so a relay that routes
+    /// anything else into it reaches nothing.
+    pub relay_if: Option<String>,
     /// The LAN interface.
     pub lan_if: String,
     /// The WireGuard port opened on the WAN.
@@ -458,6 +463,7 @@ impl Policy {
         Policy {
             wg_if: site.interface.to_string(),
             wan_if: site.wan_if.as_ref().map(ToString::to_string),
+            relay_if: site.relay.as_ref().map(|_| RELAY_IF.to_owned()),
             lan_if: site.lan_if.to_string(),
             listen_port: site.listen_port,
             log: site.log_drops,

@@ -187,6 +187,13 @@ pub struct InitArgs {
     /// The format of --adopt
     #[arg(long, value_enum, default_value = "auto", requires = "adopt")]
     pub adopt_format: AdoptFormatArg,
+    /// A relay for a router behind carrier-grade NAT (4G/5G, Starlink): a
+    /// small Linux host on the internet that phones dial instead, and that
+    /// forwards their WireGuard packets to the router without seeing inside
+    /// them. PORT (default 51820) is for phones, PORT+1 for the router's own
+    /// tunnel to the relay; give each site on one relay its own pair
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub relay: Option<Endpoint>,
     /// Replace an existing site: new keys for the router and every peer
     #[arg(long)]
     pub force: bool,
@@ -538,6 +545,20 @@ pub struct SiteSetArgs {
     /// Log dropped packets with camvpn's prefixes?
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub log_drops: Option<bool>,
+    /// Phones dial this relay instead of the router (a router behind
+    /// carrier-grade NAT); PORT (default 51820) is for phones, PORT+1 for the
+    /// router's tunnel to it; 'off': phones dial the endpoint again. Peers
+    /// must re-import their configs
+    #[arg(long, value_parser = parse_relay, value_name = "HOST[:PORT]|off")]
+    pub relay: Option<Change<Endpoint>>,
+}
+
+fn parse_relay(s: &str) -> Result<Change<Endpoint>, InvalidValue> {
+    if s == "off" {
+        Ok(Change::Reset)
+    } else {
+        s.parse().map(Change::Set)
+    }
 }
 
 fn parse_net6_or_off(s: &str) -> Result<Change<Ipv6Net>, InvalidValue> {

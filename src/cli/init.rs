@@ -29,6 +29,7 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
         subnet6: a.subnet6,
         lan: a.lan,
         lan6: a.lan6,
+        relay: a.relay,
         wan_if: a.wan_if,
         lan_if: a.lan_if,
         dns: a.dns,

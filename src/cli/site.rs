@@ -96,6 +96,7 @@ fn set(dir: &SiteDir, a: SiteSetArgs, out: &Out) -> Result<Outcome> {
         wan_if: a.wan_if,
         lan_if: a.lan_if,
         lan6: a.lan6.unwrap_or_default(),
+        relay: a.relay.unwrap_or_default(),
         dns: a.dns.map(|d| d.into_iter().flatten().collect()),
         mtu: a.mtu,
         keepalive: a.keepalive,

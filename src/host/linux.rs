@@ -9,6 +9,7 @@ use std::path::Path;
 use super::run::{Host, exec};
 use super::{Applied, ApplyOptions, Event, artifact, read_state};
 use crate::error::{Error, Result};
+use crate::model::relay::RELAY_IF;
 use crate::model::site::{Firewall, Platform, Site};
 use crate::store::{PUBLIC_FILE, SECRET_FILE, write_file};
 use crate::targets::Artifact;
@@ -91,6 +92,7 @@ pub(super) fn apply(
         firewall: opts.firewall,
         interface: iface.clone(),
         wg_conf: wg_conf.clone(),
+        relay_conf: None,
         ipv4_forward_was: previous.as_ref().and_then(|p| p.ipv4_forward_was.clone()),
         ipv6_forward_was: previous.as_ref().and_then(|p| p.ipv6_forward_was.clone()),
     };
@@ -102,24 +104,42 @@ pub(super) fn apply(
         state.ipv6_forward_was.get_or_insert(was);
     }
 
-    // 3. WireGuard.
-    let conf = artifact(arts, &conf_name);
+    // 3. WireGuard: the relay tunnel first (phones' packets arrive through it).
+    if site.relay.is_some() {
+        let name = format!("{RELAY_IF}.conf");
+        let path = opts.wg_dir.join(&name);
+        wg_interface(host, RELAY_IF, &path, artifact(arts, &name))?;
+        state.relay_conf = Some(path);
+    } else if let Some(old) = previous.as_ref().and_then(|p| p.relay_conf.as_ref()) {
+        // The relay was turned off: its tunnel goes.
+        wg_down(host, RELAY_IF, old)?;
+        host.remove(old)?;
+    }
+    wg_interface(host, &iface, &wg_conf, artifact(arts, &conf_name))?;
+
+    // 4. The record.
+    let json = serde_json::to_vec_pretty(&state).expect("serializable");
+    host.write(&opts.state_file, &json, PUBLIC_FILE)?;
+    Ok(())
+}
+
+/// Brings the WireGuard interface `iface` up from `conf` (written to
+/// `path`), or updates a running one in place.
+fn wg_interface(host: &mut Host<'_>, iface: &str, path: &Path, conf: &Artifact) -> Result<()> {
     (host.report)(Event::Content(
-        wg_conf.display().to_string(),
+        path.display().to_string(),
         "(contains the router's private key)".into(),
     ));
-    host.write(&wg_conf, &conf.bytes, SECRET_FILE)?;
-    let wg_conf_s = wg_conf.display().to_string();
-    let exists =
-        Host::probe(&["ip", "link", "show", "dev", &iface]).is_some_and(|o| o.status.success());
-    if exists {
+    host.write(path, &conf.bytes, SECRET_FILE)?;
+    let path_s = path.display().to_string();
+    if link_exists(iface) {
         // syncconf keeps the sessions of unchanged peers; wg-quick strip
         // removes what only wg-quick understands.
         (host.report)(Event::Action(format!(
-            "run: wg syncconf {iface} <(wg-quick strip {wg_conf_s})"
+            "run: wg syncconf {iface} <(wg-quick strip {path_s})"
         )));
         if !host.dry_run {
-            let stripped = exec(&["wg-quick", "strip", &wg_conf_s], None)?.stdout;
+            let stripped = exec(&["wg-quick", "strip", &path_s], None)?.stdout;
             let mut tmp = tempfile::Builder::new()
                 .prefix(".camvpn-strip-")
                 .tempfile()
@@ -133,21 +153,33 @@ pub(super) fn apply(
                     source,
                 })?;
             exec(
-                &["wg", "syncconf", &iface, &tmp.path().display().to_string()],
+                &["wg", "syncconf", iface, &tmp.path().display().to_string()],
                 None,
             )?;
         }
     } else {
         // wg-quick says what it does on standard error.
-        let out = host.run(&["wg-quick", "up", &wg_conf_s])?;
+        let out = host.run(&["wg-quick", "up", &path_s])?;
         if !out.stderr.is_empty() {
             (host.report)(Event::Output(out.stderr));
         }
     }
+    Ok(())
+}
 
-    // 4. The record.
-    let json = serde_json::to_vec_pretty(&state).expect("serializable");
-    host.write(&opts.state_file, &json, PUBLIC_FILE)?;
+fn link_exists(iface: &str) -> bool {
+    Host::probe(&["ip", "link", "show", "dev", iface]).is_some_and(|o| o.status.success())
+}
+
+/// Takes the interface `iface` down (with wg-quick when its config is there).
+fn wg_down(host: &mut Host<'_>, iface: &str, conf: &Path) -> Result<()> {
+    if link_exists(iface) {
+        if conf.exists() {
+            host.run(&["wg-quick", "down", &conf.display().to_string()])?;
+        } else {
+            host.run(&["ip", "link", "del", "dev", iface])?;
+        }
+    }
     Ok(())
 }
 
@@ -374,12 +406,10 @@ pub(super) fn undo(site: &Site, opts: &ApplyOptions, report: &mut dyn FnMut(Even
             opts.wg_dir.join(format!("{}.conf", site.interface)),
         ),
     };
-    if Host::probe(&["ip", "link", "show", "dev", &iface]).is_some_and(|o| o.status.success()) {
-        if wg_conf.exists() {
-            host.run(&["wg-quick", "down", &wg_conf.display().to_string()])?;
-        } else {
-            host.run(&["ip", "link", "del", "dev", &iface])?;
-        }
+    wg_down(&mut host, &iface, &wg_conf)?;
+    if let Some(relay) = state.as_ref().and_then(|s| s.relay_conf.as_ref()) {
+        wg_down(&mut host, RELAY_IF, relay)?;
+        host.remove(relay)?;
     }
     remove_firewall(&mut host, firewall)?;
     host.remove(&wg_conf)?;

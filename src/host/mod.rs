@@ -65,6 +65,9 @@ pub struct Applied {
     pub interface: String,
     /// The config written.
     pub wg_conf: PathBuf,
+    /// The config of the tunnel to the relay, when the site has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_conf: Option<PathBuf>,
     /// `net.ipv4.ip_forward` before camvpn first changed it.
     pub ipv4_forward_was: Option<String>,
     /// `net.ipv6.conf.all.forwarding` before camvpn first changed it.

@@ -14,5 +14,6 @@ pub mod name;
 pub mod net;
 pub mod peer;
 pub mod port;
+pub mod relay;
 pub mod site;
 pub mod vendor;

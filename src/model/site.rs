@@ -20,6 +20,7 @@ use crate::model::interface::InterfaceName;
 use crate::model::keys::PublicKey;
 use crate::model::name::{CameraName, PeerName};
 use crate::model::peer::{Access, Peer};
+use crate::model::relay::{RELAY_IF, Relay};
 use crate::model::vendor::Catalog;
 
 /// The router platform a site is for.
@@ -181,6 +182,9 @@ pub struct Site {
     pub log_drops: bool,
     /// The router's public key (its private key is in `keys/`).
     pub server_public_key: PublicKey,
+    /// The relay phones dial when the router cannot be reached (carrier NAT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Relay>,
     /// The cameras.
     #[serde(default, rename = "camera", skip_serializing_if = "Vec::is_empty")]
     pub cameras: Vec<Camera>,
@@ -433,6 +437,23 @@ impl Site {
         if self.listen_port == 0 {
             return bad("listen_port 0 is not a port; use 1 to 65535".into());
         }
+        if let Some(r) = &self.relay {
+            r.check()?;
+            for (net, what) in [(self.subnet, "tunnel subnet"), (self.lan, "LAN")] {
+                if overlaps(r.net(), net) {
+                    return bad(format!(
+                        "the relay tunnel {} (taken from the relay port {}) overlaps the {what} {net}; give the relay another port",
+                        r.net(),
+                        r.port()
+                    ));
+                }
+            }
+            if self.interface.as_str() == RELAY_IF {
+                return bad(format!(
+                    "the interface {RELAY_IF} is the relay tunnel's; give the site's WireGuard interface another name"
+                ));
+            }
+        }
         if let Some(mtu) = self.mtu {
             check_mtu(mtu)?;
         }
@@ -670,6 +691,7 @@ pub(crate) mod tests {
             camera_ntp: true,
             log_drops: false,
             server_public_key: PrivateKey::generate().public_key(),
+            relay: None,
             cameras: vec![],
             peers: vec![],
         }

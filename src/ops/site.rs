@@ -9,7 +9,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use super::adopt::{self, AdoptFormat};
 use super::camera::NewCamera;
 use super::peer::{NewPeer, PeerSettings, admit, stage_keys};
-use super::{Change, Notices, modify};
+use super::{Change, Notices};
 use crate::audit::{self, Format};
 use crate::error::{Error, Result};
 use crate::host::routes;
@@ -18,9 +18,10 @@ use crate::model::interface::InterfaceName;
 use crate::model::keys::PrivateKey;
 use crate::model::name::{CameraName, PeerName};
 use crate::model::port::{PortSpec, Proto};
+use crate::model::relay::Relay;
 use crate::model::site::{Firewall, Platform, Site, check_mtu};
 use crate::model::vendor::Catalog;
-use crate::store::{Batch, SECRET_DIR, SECRET_FILE, SiteDir, line};
+use crate::store::{Batch, RelaySecrets, SECRET_DIR, SECRET_FILE, SiteDir, line};
 
 /// A site to create.
 #[derive(Debug, Clone)]
@@ -67,6 +68,8 @@ pub struct NewSite {
     /// A WireGuard setup to take over, keys and addresses kept, and its
     /// format (`None`: told from the file).
     pub adopt: Option<(PathBuf, Option<AdoptFormat>)>,
+    /// A relay phones dial instead of the router (carrier-grade NAT).
+    pub relay: Option<Endpoint>,
     /// Replace an existing site.
     pub force: bool,
 }
@@ -128,9 +131,11 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         camera_ntp: true,
         log_drops: req.log_drops,
         server_public_key: server.public_key(),
+        relay: None,
         cameras: Vec::new(),
         peers: Vec::new(),
     };
+    let relay_keys = req.relay.map(|e| new_relay(&mut site, e));
     // Everything is checked before the first write.
     site.validate().map_err(Error::from)?;
     for c in req.cameras {
@@ -154,7 +159,15 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         None,
         None,
     )?);
-    write_new(dir, &site, &server, &peers, req.force, &mut notices)?;
+    write_new(
+        dir,
+        &site,
+        &server,
+        relay_keys.as_ref(),
+        &peers,
+        req.force,
+        &mut notices,
+    )?;
     Ok(Created {
         site,
         peers,
@@ -169,6 +182,7 @@ fn write_new(
     dir: &SiteDir,
     site: &Site,
     server: &PrivateKey,
+    relay: Option<&RelaySecrets>,
     peers: &[NewPeer],
     force: bool,
     notices: &mut Notices,
@@ -189,6 +203,9 @@ fn write_new(
         SECRET_FILE,
     )?;
     stage_keys(dir, &mut batch, peers)?;
+    if let Some(keys) = relay {
+        dir.stage_relay_keys(&mut batch, keys)?;
+    }
     dir.stage_site(&mut batch, site)?;
     if force {
         // Keys of peers of the replaced site must not outlive it.
@@ -198,7 +215,8 @@ fn write_new(
                 let path = e.path();
                 let name = e.file_name().to_string_lossy().into_owned();
                 let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("");
-                let ours = name.starts_with("peer-") && (ext == "key" || ext == "psk");
+                let ours = (name.starts_with("peer-") || name.starts_with("relay"))
+                    && (ext == "key" || ext == "psk");
                 if ours && !written.contains(&path) {
                     batch.remove(path);
                 }
@@ -418,12 +436,54 @@ pub struct SiteChange {
     pub camera_ntp: Option<bool>,
     /// Log drops.
     pub log_drops: Option<bool>,
+    /// The relay phones dial (Reset: none, they dial the endpoint).
+    pub relay: Change<Endpoint>,
 }
 
-/// Changes the site's settings.
+/// Gives `site` a relay at `endpoint` with new keys for the relay tunnel.
+fn new_relay(site: &mut Site, endpoint: Endpoint) -> RelaySecrets {
+    let keys = RelaySecrets {
+        relay: PrivateKey::generate(),
+        router: PrivateKey::generate(),
+    };
+    site.relay = Some(Relay {
+        endpoint,
+        public_key: keys.relay.public_key(),
+        router_public_key: keys.router.public_key(),
+    });
+    keys
+}
+
+/// Changes the site's settings. A new relay gets new keys for its tunnel;
+/// `relay off` removes them.
 pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
-    let (_, reimport) = modify(dir, |site| {
+    let _lock = dir.lock(false)?;
+    let mut site = dir.load()?;
+    let mut batch = Batch::new();
+    let reimport = {
+        let site = &mut site;
         let mut reimport = false;
+        match change.relay {
+            Change::Keep => {}
+            Change::Set(e) => match &mut site.relay {
+                Some(r) => {
+                    reimport |= r.endpoint != e;
+                    r.endpoint = e;
+                }
+                None => {
+                    let keys = new_relay(site, e);
+                    dir.stage_relay_keys(&mut batch, &keys)?;
+                    reimport = true;
+                }
+            },
+            Change::Reset => {
+                if site.relay.take().is_some() {
+                    batch.remove(dir.relay_key_file());
+                    batch.remove(dir.relay_router_key_file());
+                    reimport = true;
+                }
+            }
+        }
         if let Some(e) = change.endpoint {
             reimport |= e != site.endpoint;
             site.endpoint = e;
@@ -462,8 +522,11 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
         if let Some(l) = change.log_drops {
             site.log_drops = l;
         }
-        Ok(reimport)
-    })?;
+        reimport
+    };
+    site.validate().map_err(Error::from)?;
+    dir.stage_site(&mut batch, &site)?;
+    batch.commit()?;
     let mut notices = Notices::default();
     if reimport {
         notices.note("peer configs changed: render again and re-import them on the phones");
@@ -653,6 +716,7 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
         camera_ntp: s["camera_ntp"].as_bool().unwrap_or(true),
         log_drops: s["log_drops"].as_bool().unwrap_or(false),
         server_public_key: server.public_key(),
+        relay: None,
         cameras: Vec::new(),
         peers: Vec::new(),
     };
@@ -743,7 +807,7 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
         peers.push(NewPeer { name, private, psk });
     }
     site.validate().map_err(Error::from)?;
-    write_new(dir, &site, &server, &peers, req.force, &mut notices)?;
+    write_new(dir, &site, &server, None, &peers, req.force, &mut notices)?;
     Ok(Created {
         site,
         peers,

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::model::keys::{PresharedKey, PrivateKey};
+use crate::model::keys::{PresharedKey, PrivateKey, PublicKey};
 use crate::model::name::PeerName;
 use crate::model::peer::Peer;
 use crate::model::site::Site;
@@ -39,8 +39,18 @@ pub struct Secrets {
     pub server: PrivateKey,
     /// Per peer: its private key (absent for peers with their own key) and PSK.
     pub peers: BTreeMap<String, PeerSecrets>,
+    /// The relay tunnel's keys, when the site has a relay.
+    pub relay: Option<RelaySecrets>,
     /// Warnings about the key files (modes too open).
     pub warnings: Vec<String>,
+}
+
+/// The two private keys of the relay tunnel.
+pub struct RelaySecrets {
+    /// The relay host's.
+    pub relay: PrivateKey,
+    /// The router's end.
+    pub router: PrivateKey,
 }
 
 /// The secrets of one peer.
@@ -91,6 +101,16 @@ impl SiteDir {
     /// A peer's preshared key file.
     pub fn peer_psk_file(&self, peer: &PeerName) -> PathBuf {
         self.keys_dir().join(format!("peer-{peer}.psk"))
+    }
+
+    /// The relay host's private key file.
+    pub fn relay_key_file(&self) -> PathBuf {
+        self.keys_dir().join("relay.key")
+    }
+
+    /// The private key file of the router's end of the relay tunnel.
+    pub fn relay_router_key_file(&self) -> PathBuf {
+        self.keys_dir().join("relay-router.key")
     }
 
     /// Whether a site exists here.
@@ -217,11 +237,63 @@ impl SiteDir {
             warnings.extend(peer_warnings);
             peers.insert(name, secrets);
         }
+        let relay = match &site.relay {
+            Some(r) => Some(RelaySecrets {
+                relay: self.load_key(
+                    &self.relay_key_file(),
+                    &r.public_key,
+                    "relay.public_key",
+                    &mut warnings,
+                )?,
+                router: self.load_key(
+                    &self.relay_router_key_file(),
+                    &r.router_public_key,
+                    "relay.router_public_key",
+                    &mut warnings,
+                )?,
+            }),
+            None => None,
+        };
         Ok(Secrets {
             server,
             peers,
+            relay,
             warnings,
         })
+    }
+
+    /// The private key in `path`, checked against `public` (`what` in site.toml).
+    fn load_key(
+        &self,
+        path: &Path,
+        public: &PublicKey,
+        what: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<PrivateKey> {
+        let k =
+            PrivateKey::from_base64(&read_secret(path, warnings)?, &path.display().to_string())?;
+        if k.public_key() != *public {
+            return Err(Error::Key {
+                origin: path.display().to_string(),
+                reason: format!("it does not match {what} in site.toml"),
+            });
+        }
+        Ok(k)
+    }
+
+    /// Adds the relay tunnel's key files to `batch`.
+    pub fn stage_relay_keys(&self, batch: &mut Batch, keys: &RelaySecrets) -> Result<()> {
+        batch.write(
+            self.relay_key_file(),
+            line(&keys.relay.to_base64()),
+            SECRET_FILE,
+        )?;
+        batch.write(
+            self.relay_router_key_file(),
+            line(&keys.router.to_base64()),
+            SECRET_FILE,
+        )?;
+        Ok(())
     }
 
     /// The private key (unless the peer brought its own) and PSK of `p`,
@@ -231,19 +303,12 @@ impl SiteDir {
             None
         } else {
             let key_file = self.peer_key_file(&p.name);
-            let k = PrivateKey::from_base64(
-                &read_secret(&key_file, warnings)?,
-                &key_file.display().to_string(),
+            let k = self.load_key(
+                &key_file,
+                &p.public_key,
+                &format!("the public key of peer '{}'", p.name),
+                warnings,
             )?;
-            if k.public_key() != p.public_key {
-                return Err(Error::Key {
-                    origin: key_file.display().to_string(),
-                    reason: format!(
-                        "it does not match the public key of peer '{}' in site.toml",
-                        p.name
-                    ),
-                });
-            }
             Some(k)
         };
         let psk = if p.no_psk {

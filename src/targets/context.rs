@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::model::camera::Camera;
 use crate::model::peer::Peer;
+use crate::model::relay::{RELAY_IF, RELAY_KEEPALIVE, Relay};
 use crate::model::site::Site;
 use crate::policy::Policy;
 use crate::store::Secrets;
@@ -45,9 +46,9 @@ pub struct ServerCtx {
     pub mtu: u16,
     /// Listen port.
     pub listen_port: u16,
-    /// `host:port` phones dial.
+    /// `host:port` phones dial: the relay's when the site has one.
     pub endpoint: String,
-    /// The endpoint's host.
+    /// The router's own endpoint's host (not the relay's).
     pub endpoint_host: String,
     /// The endpoint's port.
     pub endpoint_port: u16,
@@ -56,6 +57,77 @@ pub struct ServerCtx {
     /// Private key (only with secrets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key: Option<String>,
+}
+
+/// The relay of a site behind carrier-grade NAT, and the router's tunnel to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelayCtx {
+    /// The relay host (a name or address).
+    pub host: String,
+    /// The port phones dial on the relay.
+    pub port: u16,
+    /// `host:port` phones dial.
+    pub endpoint: String,
+    /// The port of the relay tunnel on the relay (the next one).
+    pub tunnel_port: u16,
+    /// `host:port` the router's relay tunnel dials.
+    pub tunnel_endpoint: String,
+    /// The relay tunnel's /30.
+    pub net: String,
+    /// The relay's address in it.
+    pub relay_address: String,
+    /// The router's address in it.
+    pub router_address: String,
+    /// The prefix length of both.
+    pub prefix: u8,
+    /// The router's interface of the relay tunnel (Linux, OpenWrt).
+    pub interface: &'static str,
+    /// The relay tunnel's MTU: the largest phone packet, whole.
+    pub mtu: u16,
+    /// The router's keepalive towards the relay, seconds.
+    pub keepalive: u16,
+    /// The nftables table on the relay (one per site).
+    pub table: String,
+    /// The relay host's public key.
+    pub public_key: String,
+    /// The public key of the router's end.
+    pub router_public_key: String,
+    /// The relay host's private key (only with secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// The private key of the router's end (only with secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub router_private_key: Option<String>,
+}
+
+impl RelayCtx {
+    fn new(site: &Site, r: &Relay, secrets: Option<&Secrets>) -> Self {
+        let largest = site
+            .peers
+            .iter()
+            .filter_map(|p| p.mtu)
+            .fold(site.tunnel_mtu(), u16::max);
+        let keys = secrets.and_then(|s| s.relay.as_ref());
+        RelayCtx {
+            host: r.endpoint.host.to_string(),
+            port: r.port(),
+            endpoint: r.phone_endpoint(),
+            tunnel_port: r.tunnel_port(),
+            tunnel_endpoint: r.tunnel_endpoint(),
+            net: r.net().to_string(),
+            relay_address: r.relay_address().to_string(),
+            router_address: r.router_address().to_string(),
+            prefix: r.net().prefix_len(),
+            interface: RELAY_IF,
+            mtu: Relay::mtu(largest),
+            keepalive: RELAY_KEEPALIVE,
+            table: format!("camvpn_relay_{}", r.port()),
+            public_key: r.public_key.to_string(),
+            router_public_key: r.router_public_key.to_string(),
+            private_key: keys.map(|k| k.relay.to_base64().to_string()),
+            router_private_key: keys.map(|k| k.router.to_base64().to_string()),
+        }
+    }
 }
 
 /// The site's settings.
@@ -189,6 +261,8 @@ pub struct Context {
     pub cameras: Vec<CameraCtx>,
     /// Peers, in site order.
     pub peers: Vec<PeerCtx>,
+    /// The relay, when the router is behind carrier-grade NAT.
+    pub relay: Option<RelayCtx>,
     /// The firewall policy.
     pub policy: Policy,
 }
@@ -338,7 +412,10 @@ impl Context {
                 cidrs: site.server_cidrs(),
                 mtu: site.tunnel_mtu(),
                 listen_port: site.listen_port,
-                endpoint: site.endpoint.with_port(site.listen_port),
+                endpoint: site.relay.as_ref().map_or_else(
+                    || site.endpoint.with_port(site.listen_port),
+                    Relay::phone_endpoint,
+                ),
                 endpoint_host: site.endpoint.host.to_string(),
                 endpoint_port,
                 public_key: site.server_public_key.to_string(),
@@ -350,6 +427,7 @@ impl Context {
                 .iter()
                 .map(|p| PeerCtx::new(site, p, secrets))
                 .collect(),
+            relay: site.relay.as_ref().map(|r| RelayCtx::new(site, r, secrets)),
             policy: Policy::new(site),
         }
     }

@@ -3,7 +3,9 @@
 use crate::error::{Error, Result};
 use crate::model::site::Firewall;
 use crate::store::{PUBLIC_FILE, SECRET_FILE};
-use crate::targets::templates::{LINUX_IP6TABLES, LINUX_IPTABLES, LINUX_NFT, LINUX_SERVER};
+use crate::targets::templates::{
+    LINUX_IP6TABLES, LINUX_IPTABLES, LINUX_NFT, LINUX_RELAY, LINUX_SERVER,
+};
 use crate::targets::{Artifact, Input};
 
 /// `INTERFACE.conf` for wg-quick, `camvpn.nft`, `camvpn.iptables` and
@@ -21,6 +23,13 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
         t.render(LINUX_SERVER, &input.value)?,
         SECRET_FILE,
     )];
+    if let Some(r) = &input.ctx.relay {
+        out.push(Artifact::new(
+            format!("{}.conf", r.interface),
+            t.render(LINUX_RELAY, &input.value)?,
+            SECRET_FILE,
+        ));
+    }
     let fw = input.options.firewall;
     if fw.is_none_or(|f| f == Firewall::Nft) {
         out.push(Artifact::new(

@@ -146,6 +146,30 @@ impl Collect {
     }
 }
 
+/// The relay host's files (`relay/`), whatever the router's platform.
+fn relay(input: &Input<'_>) -> Result<Vec<Artifact>> {
+    use crate::store::{PUBLIC_FILE, SECRET_FILE};
+    use templates::{RELAY_NFT, RELAY_README, RELAY_WG};
+    let t = input.templates;
+    Ok(vec![
+        Artifact::new(
+            "relay/wg0.conf",
+            t.render(RELAY_WG, &input.value)?,
+            SECRET_FILE,
+        ),
+        Artifact::new(
+            "relay/camvpn-relay.nft",
+            t.render(RELAY_NFT, &input.value)?,
+            PUBLIC_FILE,
+        ),
+        Artifact::new(
+            "relay/README.txt",
+            t.render(RELAY_README, &input.value)?,
+            PUBLIC_FILE,
+        ),
+    ])
+}
+
 /// Renders every artifact of `target` into `sink`.
 pub fn render(
     site: &Site,
@@ -203,6 +227,11 @@ pub fn render_context(
     };
     for a in router {
         sink.put(a)?;
+    }
+    if input.ctx.relay.is_some() {
+        for a in relay(&input)? {
+            sink.put(a)?;
+        }
     }
     peers::render(&input, sink)
 }

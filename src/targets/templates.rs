@@ -25,6 +25,14 @@ pub const LINUX_NFT: &str = "linux/camvpn.nft.j2";
 pub const LINUX_IPTABLES: &str = "linux/camvpn.iptables.j2";
 /// The ip6tables-restore file (Linux).
 pub const LINUX_IP6TABLES: &str = "linux/camvpn.ip6tables.j2";
+/// The router's tunnel to its relay (Linux).
+pub const LINUX_RELAY: &str = "linux/wgrelay.conf.j2";
+/// The relay's wg-quick config (every target, with a relay).
+pub const RELAY_WG: &str = "relay/wg.conf.j2";
+/// The relay's nftables forwarding.
+pub const RELAY_NFT: &str = "relay/camvpn-relay.nft.j2";
+/// How to set the relay up.
+pub const RELAY_README: &str = "relay/README.txt.j2";
 /// The `uci batch` file (OpenWrt).
 pub const OPENWRT_UCI: &str = "openwrt/camvpn.uci.j2";
 /// The nvram script (DD-WRT).
@@ -57,6 +65,19 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         LINUX_IP6TABLES,
         include_str!("../../templates/linux/camvpn.ip6tables.j2"),
+    ),
+    (
+        LINUX_RELAY,
+        include_str!("../../templates/linux/wgrelay.conf.j2"),
+    ),
+    (RELAY_WG, include_str!("../../templates/relay/wg.conf.j2")),
+    (
+        RELAY_NFT,
+        include_str!("../../templates/relay/camvpn-relay.nft.j2"),
+    ),
+    (
+        RELAY_README,
+        include_str!("../../templates/relay/README.txt.j2"),
     ),
     (
         OPENWRT_UCI,

@@ -125,3 +125,13 @@ fn lab_rtsp_over_udp_and_tcp_nft() {
 fn lab_rtsp_over_udp_and_tcp_iptables() {
     run("rtsp.sh", &["iptables"]);
 }
+
+#[test]
+fn lab_relay_behind_carrier_nat_nft() {
+    run("relay.sh", &["nft"]);
+}
+
+#[test]
+fn lab_relay_behind_carrier_nat_iptables() {
+    run("relay.sh", &["iptables"]);
+}

@@ -22,5 +22,6 @@ mod peers;
 mod probe;
 mod provisioning;
 mod qr;
+mod relay;
 mod snapshots;
 mod tools;

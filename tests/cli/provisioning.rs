@@ -93,6 +93,8 @@ fn every_field_of_the_context_is_documented() {
             "a=192.168.1.10:dahua",
             "--peer",
             "p",
+            "--relay",
+            "relay.example.net:443",
         ])
         .ok();
     s.cmd()

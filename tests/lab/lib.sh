@@ -116,9 +116,16 @@ eui64() {
 }
 
 # topology: the hosts above; the router forwards IPv4 and IPv6. No firewall
-# yet (host_firewall), no camvpn yet.
+# yet (host_firewall), no camvpn yet. With LAB_CGNAT=1 the router's WAN is
+# behind carrier-grade NAT: it has 100.64.0.2 on a link to the namespace
+# cgnat, which holds 203.0.113.1 (and 2001:db8:1::1), masquerades what
+# leaves and lets nothing in that the router did not start.
 topology() {
     local h
+    if [[ ${LAB_CGNAT:-} == 1 ]]; then
+        topology_cgnat
+        return
+    fi
     add_host sw
     for h in brwan brlan; do
         ip -n "$(ns sw)" link add "$h" type bridge
@@ -147,6 +154,48 @@ topology() {
         on "$h" ip -6 route add default via 2001:db8:2::1
     done
     on outside ip -6 route add 2001:db8:2::/64 via 2001:db8:1::1
+}
+
+topology_cgnat() {
+    local h
+    add_host sw
+    for h in brwan brlan; do
+        ip -n "$(ns sw)" link add "$h" type bridge
+        ip -n "$(ns sw)" link set "$h" up
+    done
+    for h in cgnat router attacker phone outside camera1 camera2 lanhost; do add_host "$h"; done
+    wire cgnat eth0 203.0.113.1/24 2001:db8:1::1/64 brwan
+    ip -n "$(ns router)" link add wan0 type veth peer name inside netns "$(ns cgnat)"
+    ip -n "$(ns router)" addr add 100.64.0.2/24 dev wan0
+    ip -n "$(ns router)" link set wan0 up
+    ip -n "$(ns cgnat)" addr add 100.64.0.1/24 dev inside
+    ip -n "$(ns cgnat)" link set inside up
+    on router ip route add default via 100.64.0.1
+    on cgnat sysctl -qw net.ipv4.ip_forward=1
+    on cgnat nft -f - <<'NFT'
+table ip cgnat {
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+        iifname "inside" oifname "eth0" accept
+        iifname "eth0" oifname "inside" ct state established,related accept
+    }
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "eth0" masquerade
+    }
+}
+NFT
+    wire router lan0 192.168.1.1/24 2001:db8:2::1/64 brlan
+    wire attacker eth0 203.0.113.66/24 2001:db8:1::66/64 brwan
+    wire phone eth0 203.0.113.77/24 2001:db8:1::77/64 brwan
+    wire outside eth0 203.0.113.200/24 2001:db8:1::200/64 brwan
+    wire camera1 eth0 192.168.1.108/24 2001:db8:2::108/64 brlan
+    wire camera2 eth0 192.168.1.109/24 2001:db8:2::109/64 brlan
+    wire lanhost eth0 192.168.1.50/24 2001:db8:2::50/64 brlan
+    on router sysctl -qw net.ipv4.ip_forward=1
+    for h in camera1 camera2 lanhost; do
+        on "$h" ip route add default via 192.168.1.1
+    done
 }
 
 # host_firewall nft|iptables accept|drop WG: the router's own firewall before
