@@ -90,6 +90,9 @@ pub fn run(dir: &SiteDir, a: &ProbeArgs, out: &Out) -> Result<Outcome> {
             r.ip,
             r.ports.len()
         ));
+        if let Some(u) = &r.unreachable {
+            out.warn(u);
+        }
         if r.exposed {
             out.warn("ports answer from outside: close them with camvpn apply (or render), then probe again");
         } else {
@@ -139,6 +142,21 @@ pub fn status(dir: &SiteDir, out: &Out) -> Result<Outcome> {
             s.firewall.backend,
             s.firewall.detail
         ));
+        if let Some(r) = &s.relay {
+            let said = match (r.up, r.latest_handshake) {
+                (false, _) => "DOWN".to_owned(),
+                (true, None) => "up, no handshake yet".to_owned(),
+                (true, Some(h)) => format!(
+                    "{}, last handshake {}s ago",
+                    if r.online { "online" } else { "OFFLINE" },
+                    now.saturating_sub(h)
+                ),
+            };
+            out.note(format!("relay {} ({}): {said}", r.endpoint, r.interface));
+        }
+        if let Some(w) = &s.wan {
+            out.warn(&w.advice);
+        }
     }
     Ok(if s.broken() {
         Outcome::Finding

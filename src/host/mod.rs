@@ -11,6 +11,7 @@
 //! recorded next to `site.toml`, so `--undo` can put the host back.
 
 mod linux;
+pub mod nat;
 mod openwrt;
 pub mod routes;
 mod run;

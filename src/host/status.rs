@@ -5,7 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::nat::{self, Wan};
 use super::run::Host;
+use crate::model::relay::RELAY_IF;
 use crate::model::site::{Firewall, Platform, Site};
 use crate::policy::Policy;
 
@@ -54,12 +56,42 @@ pub struct Status {
     pub peers: Vec<PeerStatus>,
     /// The firewall.
     pub firewall: FirewallStatus,
+    /// The tunnel to the relay, when the site has one.
+    pub relay: Option<RelayStatus>,
+    /// The WAN, when nothing from the internet can reach it.
+    pub wan: Option<WanStatus>,
+}
+
+/// The router's tunnel to its relay.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelayStatus {
+    /// The interface.
+    pub interface: String,
+    /// `host:port` it dials.
+    pub endpoint: String,
+    /// Whether it is up.
+    pub up: bool,
+    /// Unix seconds of the latest handshake with the relay.
+    pub latest_handshake: Option<u64>,
+    /// A handshake within [`ONLINE_SECS`] (the router keeps it alive).
+    pub online: bool,
+}
+
+/// A WAN the internet cannot reach.
+#[derive(Debug, Clone, Serialize)]
+pub struct WanStatus {
+    /// What was found.
+    #[serde(flatten)]
+    pub wan: Wan,
+    /// What it means and what to do.
+    pub advice: String,
 }
 
 impl Status {
-    /// A finding (exit 1): the interface down or the firewall not loaded.
+    /// A finding (exit 1): the interface down, the firewall not loaded, or
+    /// the relay tunnel without a recent handshake.
     pub fn broken(&self) -> bool {
-        !self.up || !self.firewall.loaded
+        !self.up || !self.firewall.loaded || self.relay.as_ref().is_some_and(|r| !r.online)
     }
 }
 
@@ -195,11 +227,37 @@ pub fn read(site: &Site, backend: Firewall) -> Status {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    // DD-WRT numbers its tunnels: the relay's name is not known here.
+    let relay = site
+        .relay
+        .as_ref()
+        .filter(|_| site.platform != Platform::Ddwrt)
+        .map(|r| {
+            let dump = ok(&["wg", "show", RELAY_IF, "dump"]);
+            let hs = dump
+                .as_deref()
+                .and_then(|d| d.lines().nth(1))
+                .and_then(|l| l.split('\t').nth(4))
+                .and_then(|h| h.parse::<u64>().ok())
+                .filter(|h| *h > 0);
+            RelayStatus {
+                interface: RELAY_IF.to_owned(),
+                endpoint: r.tunnel_endpoint(),
+                up: dump.is_some(),
+                latest_handshake: hs,
+                online: hs.is_some_and(|h| now.saturating_sub(h) <= ONLINE_SECS),
+            }
+        });
     Status {
         up: dump.is_some(),
         peers: dump.map(|d| parse_dump(&d, site, now)).unwrap_or_default(),
         interface: iface,
         firewall: firewall(site, backend),
+        relay,
+        wan: nat::unreachable_wan(site).map(|w| WanStatus {
+            advice: w.advice(site),
+            wan: w,
+        }),
     }
 }
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::audit::Format;
 use crate::error::{Error, Result};
+use crate::host::nat;
 use crate::model::name::PeerName;
 use crate::model::port::{PortSpec, Proto};
 use crate::model::vendor::Catalog;
@@ -63,6 +64,9 @@ pub struct OutsideReport {
     pub ports: Vec<Row>,
     /// Whether any camera port answers.
     pub exposed: bool,
+    /// Why the address cannot stand for the internet's view: carrier-grade
+    /// NAT or private space, reachable from nowhere else.
+    pub unreachable: Option<String>,
 }
 
 /// What uses each port, from the presets and the scanners' list.
@@ -165,7 +169,20 @@ pub fn outside(dir: &SiteDir, req: &Outside) -> Result<OutsideReport> {
             answer,
         })
         .collect();
+    let unreachable = match ip {
+        IpAddr::V4(a) => nat::classify(a).map(|k| {
+            let what = match k {
+                nat::WanKind::Cgnat => "carrier-grade NAT (100.64.0.0/10)",
+                nat::WanKind::Private => "private",
+            };
+            format!(
+                "{host} is {a}, a {what} address that the internet cannot reach: probe from outside says nothing about it; behind carrier-grade NAT phones need a relay (camvpn site set --relay HOST)"
+            )
+        }),
+        IpAddr::V6(_) => None,
+    };
     Ok(OutsideReport {
+        unreachable,
         host,
         ip,
         exposed: rows.iter().any(|r| r.answer == Answer::Open),

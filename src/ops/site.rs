@@ -159,6 +159,11 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         None,
         None,
     )?);
+    if site.platform == Platform::Linux
+        && let Some(wan) = crate::host::nat::unreachable_wan(&site)
+    {
+        notices.warn(wan.advice(&site));
+    }
     write_new(
         dir,
         &site,
@@ -807,7 +812,35 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
         peers.push(NewPeer { name, private, psk });
     }
     site.validate().map_err(Error::from)?;
-    write_new(dir, &site, &server, None, &peers, req.force, &mut notices)?;
+    // The relay keeps its keys: the relay host need not be set up again.
+    let relay_keys = if v["relay"].is_null() {
+        None
+    } else {
+        let key = |k: &str| -> Result<PrivateKey> {
+            let text: String = field(&v, &format!("relay.{k}"), path)?;
+            PrivateKey::from_base64(&text, &format!("{} relay.{k}", path.display()))
+        };
+        let keys = RelaySecrets {
+            relay: key("private_key")?,
+            router: key("router_private_key")?,
+        };
+        site.relay = Some(Relay {
+            endpoint: field(&v, "relay.endpoint", path)?,
+            public_key: keys.relay.public_key(),
+            router_public_key: keys.router.public_key(),
+        });
+        site.validate().map_err(Error::from)?;
+        Some(keys)
+    };
+    write_new(
+        dir,
+        &site,
+        &server,
+        relay_keys.as_ref(),
+        &peers,
+        req.force,
+        &mut notices,
+    )?;
     Ok(Created {
         site,
         peers,

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::formats::uci::{self, Configs, Package};
+use crate::model::relay::RELAY_IF;
 use crate::store::SECRET_FILE;
 use crate::targets::templates::OPENWRT_UCI;
 use crate::targets::{Artifact, Input};
@@ -182,6 +183,15 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
             .filter(|n| !n.starts_with(PREFIX)),
     );
     network_deletes.extend(camvpn_sections(network));
+    // The relay tunnel's interface is camvpn's (it is written anew, or goes
+    // with the relay).
+    if network
+        .sections
+        .iter()
+        .any(|s| s.stype == "interface" && s.name.as_deref() == Some(RELAY_IF))
+    {
+        network_deletes.push(RELAY_IF.to_owned());
+    }
     let mut zone_edits = Vec::new();
     for (i, z) in firewall.sections.iter().enumerate() {
         let words = z.get_words("network");

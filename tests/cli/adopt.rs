@@ -344,6 +344,8 @@ fn export_and_import_restore_a_site_and_move_it_to_another_platform() {
             "192.168.1.1",
             "--lan6",
             "2001:db8:2::/64",
+            "--relay",
+            "relay.example.net:8443",
         ])
         .ok();
     s.cmd()

@@ -360,3 +360,54 @@ fn render_refuses_a_block_that_would_overflow_nvram() {
     );
     assert!(!out.exists(), "render wrote {}", out.display());
 }
+
+/// The relay tunnel: a second tunnel with the relay as endpoint, reused on
+/// re-runs, switched off with `relay off`; the `rc_firewall` is still clean sh.
+#[test]
+fn the_relay_tunnel_is_a_second_tunnel_reused_and_switched_off() {
+    let s = site();
+    s.cmd()
+        .args(["site", "set", "--relay", "relay.example.net:443"])
+        .ok();
+    let nv = s.path("nvram");
+    seeded(&nv);
+    let said = run_script(&render(&s), &nv);
+    assert!(said.contains("creating WireGuard tunnel oet2"), "{said}");
+    assert!(said.contains("creating WireGuard tunnel oet3"), "{said}");
+    let v = nvram(&nv);
+    assert_eq!(v["oet_tunnels"], "3");
+    assert_eq!(v["camvpn_relay_tunnel"], "3");
+    let key = fs::read_to_string(s.dir().join("keys/relay-router.key")).unwrap();
+    assert_eq!(v["oet3_private"], key.trim());
+    assert_eq!(v["oet3_en"], "1");
+    assert_eq!(v["oet3_peers"], "1");
+    assert_eq!(v["oet3_endpoint0"], "1");
+    assert_eq!(v["oet3_rem0"], "relay.example.net");
+    assert_eq!(v["oet3_peerport0"], "444");
+    assert_eq!(v["oet3_ka0"], "25");
+    let rc = &v["rc_firewall"];
+    assert!(rc.contains("\nWGR=oet3\n"), "{rc}");
+    let file = s.path("rc_firewall.sh");
+    fs::write(&file, rc).unwrap();
+    tool(
+        Command::new("shellcheck")
+            .args(["-s", "sh", "-e", "SC2034"])
+            .arg(&file),
+    );
+    // Again: the same two tunnels.
+    let said = run_script(&render(&s), &nv);
+    assert!(said.contains("updating WireGuard tunnel oet3"), "{said}");
+    assert_eq!(nvram(&nv)["oet_tunnels"], "3");
+    // Off: the relay tunnel is switched off, the main one stays.
+    s.cmd().args(["site", "set", "--relay", "off"]).ok();
+    let said = run_script(&render(&s), &nv);
+    assert!(
+        said.contains("switching off the relay tunnel oet3"),
+        "{said}"
+    );
+    let v = nvram(&nv);
+    assert_eq!(v["oet3_en"], "0");
+    assert_eq!(v["oet2_en"], "1");
+    assert!(!v.contains_key("camvpn_relay_tunnel"));
+    assert!(v["rc_firewall"].contains("\nWGR=\n"));
+}

@@ -126,6 +126,8 @@ fn lab_rtsp_over_udp_and_tcp_iptables() {
     run("rtsp.sh", &["iptables"]);
 }
 
+/// Issue 17: a router behind carrier-grade NAT, phones through a relay
+/// that sees only ciphertext; per router platform.
 #[test]
 fn lab_relay_behind_carrier_nat_nft() {
     run("relay.sh", &["nft"]);
@@ -134,4 +136,17 @@ fn lab_relay_behind_carrier_nat_nft() {
 #[test]
 fn lab_relay_behind_carrier_nat_iptables() {
     run("relay.sh", &["iptables"]);
+}
+
+#[test]
+fn lab_relay_behind_carrier_nat_openwrt_fw4() {
+    let Some(owrt) = owrt_or_skip("lab relay.sh openwrt") else {
+        return;
+    };
+    run_with("relay.sh", &["openwrt"], &[("OWRT", &owrt)]);
+}
+
+#[test]
+fn lab_relay_behind_carrier_nat_ddwrt() {
+    run("relay.sh", &["ddwrt"]);
 }

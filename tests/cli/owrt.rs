@@ -218,3 +218,65 @@ fn a_rerun_changes_nothing_and_a_removed_phone_leaves_no_trace() {
     assert_eq!(peers.len(), 11);
     assert!(!peers.contains(name));
 }
+
+/// The relay tunnel: a second WireGuard interface in its own zone, which
+/// lets in WireGuard to the router's port only and forwards nothing; `relay
+/// off` takes interface, peer and zone away again.
+#[test]
+fn the_relay_tunnel_is_an_interface_of_its_own_zone_and_goes_with_relay_off() {
+    let Some(owrt) = owrt_or_skip("owrt relay") else {
+        return;
+    };
+    let s = Site::new();
+    s.init_demo("openwrt", "vpn.example.net");
+    s.cmd()
+        .args(["site", "set", "--relay", "relay.example.net:443"])
+        .ok();
+    let r = Router::stock(owrt.clone(), &s, "cfg");
+    r.apply(&s);
+    let get = |key: &str| {
+        let out = Command::new(&owrt)
+            .arg("uci")
+            .arg(&r.cfg)
+            .args(["-q", "get", key])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(get("network.wgrelay.proto"), "wireguard");
+    assert_eq!(
+        get("network.camvpn_relay.endpoint_host"),
+        "relay.example.net"
+    );
+    assert_eq!(get("network.camvpn_relay.endpoint_port"), "444");
+    let key = fs::read_to_string(s.dir().join("keys/relay-router.key")).unwrap();
+    assert_eq!(get("network.wgrelay.private_key"), key.trim());
+    let ruleset = r.fw4();
+    let chain = |name: &str| -> String {
+        let start = ruleset
+            .find(&format!("chain {name} {{"))
+            .unwrap_or_else(|| panic!("fw4 made no chain {name}:\n{ruleset}"));
+        let end = start + ruleset[start..].find('}').unwrap();
+        ruleset[start..end].to_owned()
+    };
+    let input = chain("input_vpnrelay");
+    assert!(input.contains("udp dport 51820 counter accept"), "{input}");
+    assert!(input.contains("jump reject_from_vpnrelay"), "{input}");
+    let forward = chain("forward_vpnrelay");
+    assert!(!forward.contains("accept"), "{forward}");
+    // Only the router's own output goes into the relay tunnel: no zone
+    // forwards to it.
+    assert_eq!(ruleset.matches("jump accept_to_vpnrelay").count(), 1);
+    assert!(chain("output_vpnrelay").contains("jump accept_to_vpnrelay"));
+
+    s.cmd().args(["site", "set", "--relay", "off"]).ok();
+    r.apply(&s);
+    for gone in [
+        "network.wgrelay",
+        "network.camvpn_relay",
+        "firewall.camvpn_relay_zone",
+    ] {
+        assert_eq!(get(gone), "", "{gone} is left after relay off");
+    }
+    assert!(!r.fw4().contains("vpnrelay"));
+}

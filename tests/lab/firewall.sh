@@ -18,8 +18,7 @@ wg="cvr$LAB_ID"
 phone_if="cvp$LAB_ID"
 site=$LAB_TMP/site
 export NVRAM_DIR=$LAB_TMP/nvram
-NVRAM_PATH="$(cd "$(dirname "$0")" && pwd):$PATH"
-RC_PATH=$NVRAM_PATH
+RC_PATH="$LAB_DIR:$PATH"
 if [[ $backend == ddwrt && $hostfw == accept ]]; then
     # A DD-WRT build without ipset and iptables-restore: rc_firewall must
     # fall back to a chain per access list and one iptables call per rule.
@@ -32,7 +31,7 @@ if [[ $backend == ddwrt && $hostfw == accept ]]; then
             [[ -e $bare/$n ]] || ln -s "$f" "$bare/$n"
         done
     done
-    RC_PATH="$(cd "$(dirname "$0")" && pwd):$bare"
+    RC_PATH="$LAB_DIR:$bare"
 fi
 if [[ $backend == ddwrt ]]; then
     # DD-WRT names tunnel N oetN; pretend there are LAB_ID tunnels already, so
@@ -46,26 +45,13 @@ if [[ $backend == ddwrt ]]; then
 fi
 LAB_WG+=("$wg")
 cv() { "$CAMVPN" --dir "$site" -q "$@"; }
-nv() { PATH=$NVRAM_PATH nvram "$@"; }
 # ddwrt_apply: what running camvpn-ddwrt.sh and restarting DD-WRT's firewall does.
 ddwrt_apply() {
     cv render --out "$LAB_TMP/out"
-    PATH=$NVRAM_PATH sh "$LAB_TMP/out/camvpn-ddwrt.sh" >/dev/null
+    nv_sh "$LAB_TMP/out/camvpn-ddwrt.sh" >/dev/null
     [[ "oet$(nv get camvpn_tunnel)" == "$wg" ]] || { say "the script made tunnel oet$(nv get camvpn_tunnel), not $wg"; return 1; }
-    local conf=$LAB_TMP/ddwrt-$wg.conf p
-    {
-        printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n' \
-            "$(nv get "${wg}_private")" "$(nv get "${wg}_port")" "$(nv get "${wg}_ipaddrmask")"
-        for ((p = 0; p < $(nv get "${wg}_peers"); p++)); do
-            printf '\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s\n' \
-                "$(nv get "${wg}_peerkey$p")" "$(nv get "${wg}_psk$p")" "$(nv get "${wg}_aip$p")"
-        done
-    } > "$conf"
-    if on router ip link show dev "$wg" >/dev/null 2>&1; then
-        on router wg syncconf "$wg" <(wg-quick strip "$conf")
-    else
-        wg_up router "$conf" "$wg"
-    fi
+    nvram_wg "$wg" >"$LAB_TMP/ddwrt-$wg.conf"
+    tunnel_up router "$LAB_TMP/ddwrt-$wg.conf" "$wg"
     on router env PATH="$RC_PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
 }
 apply() {

@@ -14,6 +14,7 @@
 set -euo pipefail
 
 LAB_ID=${LAB_ID:-$(( $$ % 100000 ))}
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_TMP=$(mktemp -d "/tmp/camvpn-lab.XXXXXX")
 LAB_NS=()
 LAB_WG=()
@@ -393,4 +394,97 @@ apply_site() {
 # handshake HOST IFNAME PUBKEY: the unix time of the last handshake with PUBKEY.
 handshake() {
     on "$1" wg show "$2" latest-handshakes | awk -v k="$3" '$1 == k { print $2 }'
+}
+
+# tunnel_up HOST CONF IFNAME: brings IFNAME up from CONF on HOST, or updates
+# it in place when it runs (as netifd and DD-WRT do on a reload).
+tunnel_up() {
+    if on "$1" ip link show dev "$3" >/dev/null 2>&1; then
+        on "$1" wg syncconf "$3" <(wg-quick strip "$2")
+    else
+        wg_up "$1" "$2" "$3"
+    fi
+}
+
+# nv ARGS...: the nvram stand-in (tests/lab/nvram) on $NVRAM_DIR.
+nv() { PATH="$LAB_DIR:$PATH" nvram "$@"; }
+# nv_sh SCRIPT: runs SCRIPT (camvpn-ddwrt.sh) with the nvram stand-in.
+nv_sh() { PATH="$LAB_DIR:$PATH" sh "$@"; }
+
+# nvram_wg T: DD-WRT's WireGuard tunnel T (oetN) from the nvram stand-in, as
+# the wg-quick config of what DD-WRT makes of it.
+nvram_wg() {
+    local t=$1 p v
+    printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n' \
+        "$(nv get "${t}_private")" "$(nv get "${t}_port")" "$(nv get "${t}_ipaddrmask")"
+    v=$(nv get "${t}_mtu")
+    [[ -z $v ]] || printf 'MTU = %s\n' "$v"
+    for ((p = 0; p < $(nv get "${t}_peers"); p++)); do
+        printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$(nv get "${t}_peerkey$p")" "$(nv get "${t}_aip$p")"
+        [[ $(nv get "${t}_usepsk$p") != 1 ]] || printf 'PresharedKey = %s\n' "$(nv get "${t}_psk$p")"
+        [[ $(nv get "${t}_endpoint$p") != 1 ]] ||
+            printf 'Endpoint = %s:%s\n' "$(nv get "${t}_rem$p")" "$(nv get "${t}_peerport$p")"
+        v=$(nv get "${t}_ka$p")
+        [[ -z $v || $v == 0 ]] || printf 'PersistentKeepalive = %s\n' "$v"
+    done
+    return 0
+}
+
+# openwrt_config DIR: a stock OpenWrt /etc/config (firewall and network) on
+# the lab router's devices.
+openwrt_config() {
+    mkdir -p "$1"
+    cp "$LAB_DIR/../fixtures/openwrt/firewall" "$1/firewall"
+    cat >"$1/network" <<'NET'
+config interface 'loopback'
+	option device 'lo'
+	option proto 'static'
+	option ipaddr '127.0.0.1'
+	option netmask '255.0.0.0'
+
+config interface 'lan'
+	option device 'lan0'
+	option proto 'static'
+	option ipaddr '192.168.1.1'
+	option netmask '255.255.255.0'
+
+config interface 'wan'
+	option device 'wan0'
+	option proto 'dhcp'
+NET
+}
+
+# uci_wg CFG IF: what netifd makes of network.IF (proto wireguard) and its
+# peers in the configs CFG, as a wg-quick config ($OWRT is OpenWrt's uci).
+uci_wg() {
+    local cfg=$1 i=$2 p v
+    get() { "$OWRT" uci "$cfg" -q get "$1"; }
+    printf '[Interface]\nPrivateKey = %s\nAddress = %s\n' \
+        "$(get "network.$i.private_key")" "$(get "network.$i.addresses" | tr ' ' ',')"
+    v=$(get "network.$i.listen_port") && printf 'ListenPort = %s\n' "$v"
+    v=$(get "network.$i.mtu") && printf 'MTU = %s\n' "$v"
+    for p in $("$OWRT" uci "$cfg" show network | sed -n "s/^network\.\([a-z0-9_]*\)=wireguard_$i\$/\1/p"); do
+        printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' \
+            "$(get "network.$p.public_key")" "$(get "network.$p.allowed_ips" | tr ' ' ',')"
+        v=$(get "network.$p.preshared_key") && printf 'PresharedKey = %s\n' "$v"
+        v=$(get "network.$p.endpoint_host") && printf 'Endpoint = %s:%s\n' "$v" "$(get "network.$p.endpoint_port")"
+        v=$(get "network.$p.persistent_keepalive") && printf 'PersistentKeepalive = %s\n' "$v"
+    done
+    return 0
+}
+
+# openwrt_router CFG OUT WAN_ADDR: the batch OUT/camvpn.uci applied with
+# OpenWrt's own uci to CFG, the ruleset firewall4 makes of it loaded on the
+# router, and every WireGuard interface up as netifd would bring it.
+openwrt_router() {
+    local cfg=$1 out=$2 i
+    : "${OWRT:?set OWRT to ../shared/openwrt/owrt}"
+    "$OWRT" uci "$cfg" batch <"$out/camvpn.uci" >/dev/null
+    "$OWRT" uci "$cfg" commit
+    OWRT_WAN_ADDR=$3 "$OWRT" fw4 "$cfg" >"$LAB_TMP/fw4.nft" 2>"$LAB_TMP/fw4.err"
+    for i in $("$OWRT" uci "$cfg" show network | sed -n "s/^network\.\([a-z0-9_]*\)\.proto='wireguard'\$/\1/p"); do
+        uci_wg "$cfg" "$i" >"$LAB_TMP/router-$i.conf"
+        tunnel_up router "$LAB_TMP/router-$i.conf" "$i"
+    done
+    on router nft -f "$LAB_TMP/fw4.nft"
 }

@@ -87,6 +87,42 @@ case $backend in
             fi
         }
         ;;
+    openwrt)
+        cfg=$LAB_TMP/config
+        openwrt_config "$cfg"
+        router_up() {
+            cv render --no-qr --out "$out" --uci-dir "$cfg" 2>/dev/null
+            openwrt_router "$cfg" "$out" 100.64.0.2/24
+        }
+        # firewall4 without its forward rules (camvpn's among them).
+        policy_absent() {
+            on router nft flush chain inet fw4 forward
+            on router nft add rule inet fw4 forward accept
+        }
+        ;;
+    ddwrt)
+        export NVRAM_DIR=$LAB_TMP/nvram
+        mkdir -p "$NVRAM_DIR"
+        # DD-WRT names tunnel N oetN: camvpn's two are new and unique here.
+        printf '%s' "$LAB_ID" >"$NVRAM_DIR/oet_tunnels"
+        printf '%s' wan0 >"$NVRAM_DIR/wan_iface"
+        LAB_WG+=("oet$((LAB_ID + 2))")
+        router_up() {
+            local t
+            host_firewall iptables drop "$wg"
+            cv render --no-qr --out "$out" 2>/dev/null
+            nv_sh "$out/camvpn-ddwrt.sh" >/dev/null
+            for t in "$wg" "oet$(nv get camvpn_relay_tunnel)"; do
+                nvram_wg "$t" >"$LAB_TMP/router-$t.conf"
+                tunnel_up router "$LAB_TMP/router-$t.conf" "$t"
+            done
+            on router env PATH="$LAB_DIR:$PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
+        }
+        policy_absent() {
+            on router iptables -F CAMVPN_FORWARD
+            on router iptables -A CAMVPN_FORWARD -j ACCEPT
+        }
+        ;;
 esac
 router_up
 relay_ip=$(sed -n 's|^Address = \(.*\)/30$|\1|p' "$out/relay/wg0.conf")
@@ -120,6 +156,19 @@ nokeys() {
     done
 }
 check "the relay's files hold no phone key and no key of the router's interface" nokeys
+
+if [[ $backend == nft || $backend == iptables ]]; then
+    say "   camvpn tells, on the router, that it needs the relay"
+    on router "$CAMVPN" --dir "$LAB_TMP/norelay" init --platform linux --endpoint 203.0.113.1 \
+        --wan-if wan0 --lan-if lan0 >/dev/null 2>"$LAB_TMP/init.err"
+    check "init on a router behind carrier NAT says so and suggests --relay" \
+        grep -q "100.64.0.2 of wan0 is carrier-grade NAT.*--relay" "$LAB_TMP/init.err"
+    on router "$CAMVPN" --dir "$site" status --json >"$LAB_TMP/status.json" 2>/dev/null || true
+    check "status shows the relay tunnel online, with its handshake" \
+        jq -e '.relay.online and .relay.latest_handshake > 0 and .wan.kind == "cgnat"' "$LAB_TMP/status.json" >/dev/null
+fi
+check "probe of a carrier-NAT address says the internet cannot reach it" \
+    sh -c "ip netns exec '$(ns phone)' '$CAMVPN' --dir '$LAB_TMP/none' probe 100.64.0.2 --timeout 200 2>&1 | grep -q 'carrier-grade NAT'"
 
 say "3. through the relay, each peer reaches exactly its cameras"
 # The configs widened to route the LAN and the outside host into the

@@ -15,7 +15,6 @@
 source "$(dirname "$0")/lib.sh"
 : "${CAMVPN:?set CAMVPN to the camvpn binary}"
 platform=${1:?openwrt or ddwrt}
-here=$(cd "$(dirname "$0")" && pwd)
 site=$LAB_TMP/site
 cv() { "$CAMVPN" --dir "$site" -q "$@"; }
 PHONES=50
@@ -70,60 +69,11 @@ cv peer add --no-qr --count "$q" --prefix b --cameras "$(seq -s, -f 'c%g' 1 8)"
 cv peer add --no-qr --count "$q" --prefix c --cameras "$(seq -s, -f 'c%g' 9 16)"
 cv peer add --no-qr --count "$((PHONES - 3 * q))" --prefix d --only rtsp
 
-# router_tunnel CONF: brings the router's WireGuard up (or reloads it) from CONF.
-router_tunnel() {
-    if on router ip link show dev "$wg" >/dev/null 2>&1; then
-        on router wg syncconf "$wg" <(wg-quick strip "$1")
-    else
-        wg_up router "$1" "$wg"
-    fi
-}
-
 if [[ $platform == openwrt ]]; then
-    : "${OWRT:?set OWRT to ../shared/openwrt/owrt}"
     cfg=$LAB_TMP/config
-    mkdir -p "$cfg"
-    cp "$here/../fixtures/openwrt/firewall" "$cfg/firewall"
-    # The stock network, on the lab router's devices.
-    cat >"$cfg/network" <<'NET'
-config interface 'loopback'
-	option device 'lo'
-	option proto 'static'
-	option ipaddr '127.0.0.1'
-	option netmask '255.0.0.0'
-
-config interface 'lan'
-	option device 'lan0'
-	option proto 'static'
-	option ipaddr '192.168.1.1'
-	option netmask '255.255.255.0'
-
-config interface 'wan'
-	option device 'wan0'
-	option proto 'dhcp'
-NET
-    owrt_apply() {
-        cv render --no-qr --out "$LAB_TMP/out" --uci-dir "$cfg"
-        "$OWRT" uci "$cfg" batch <"$LAB_TMP/out/camvpn.uci" >/dev/null
-        "$OWRT" uci "$cfg" commit
-        OWRT_WAN_ADDR=203.0.113.1/24 "$OWRT" fw4 "$cfg" >"$LAB_TMP/fw4.nft" 2>"$LAB_TMP/fw4.err"
-        # What netifd makes of network.$wg, as a wg-quick config.
-        local p conf=$LAB_TMP/router-$wg.conf
-        get() { "$OWRT" uci "$cfg" -q get "$1"; }
-        {
-            printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n' \
-                "$(get "network.$wg.private_key")" "$(get "network.$wg.listen_port")" \
-                "$(get "network.$wg.addresses" | tr ' ' ',')"
-            for p in $("$OWRT" uci "$cfg" show network | sed -n "s/^network\.\([a-z0-9_]*\)=wireguard_$wg\$/\1/p"); do
-                printf '\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s\n' \
-                    "$(get "network.$p.public_key")" "$(get "network.$p.preshared_key")" \
-                    "$(get "network.$p.allowed_ips" | tr ' ' ',')"
-            done
-        } >"$conf"
-        router_tunnel "$conf"
-        on router nft -f "$LAB_TMP/fw4.nft"
-    }
-    owrt_apply
+    openwrt_config "$cfg"
+    cv render --no-qr --out "$LAB_TMP/out" --uci-dir "$cfg"
+    openwrt_router "$cfg" "$LAB_TMP/out" 203.0.113.1/24
     check "fw4 rendered the committed config" test -s "$LAB_TMP/fw4.nft"
     # camvpn's rules for the tunnel taken out: the vpn zone forwards anything.
     policy_absent() {
@@ -132,25 +82,15 @@ NET
     }
 else
     export NVRAM_DIR=$LAB_TMP/nvram
-    NVRAM_PATH="$here:$PATH"
     mkdir -p "$NVRAM_DIR"
     printf '%s' "$LAB_ID" >"$NVRAM_DIR/oet_tunnels"
     printf '%s' wan0 >"$NVRAM_DIR/wan_iface"
-    nv() { PATH=$NVRAM_PATH nvram "$@"; }
     host_firewall iptables drop "$wg"
     cv render --no-qr --out "$LAB_TMP/out"
-    PATH=$NVRAM_PATH sh "$LAB_TMP/out/camvpn-ddwrt.sh" >/dev/null
-    conf=$LAB_TMP/router-$wg.conf
-    {
-        printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n' \
-            "$(nv get "${wg}_private")" "$(nv get "${wg}_port")" "$(nv get "${wg}_ipaddrmask")"
-        for ((p = 0; p < $(nv get "${wg}_peers"); p++)); do
-            printf '\n[Peer]\nPublicKey = %s\nPresharedKey = %s\nAllowedIPs = %s\n' \
-                "$(nv get "${wg}_peerkey$p")" "$(nv get "${wg}_psk$p")" "$(nv get "${wg}_aip$p")"
-        done
-    } >"$conf"
-    router_tunnel "$conf"
-    on router env PATH="$NVRAM_PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
+    nv_sh "$LAB_TMP/out/camvpn-ddwrt.sh" >/dev/null
+    nvram_wg "$wg" >"$LAB_TMP/router-$wg.conf"
+    tunnel_up router "$LAB_TMP/router-$wg.conf" "$wg"
+    on router env PATH="$LAB_DIR:$PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)"
     check "camvpn's rc_firewall block is under 8 KiB" \
         test "$(nv get rc_firewall | sed -n '/^# camvpn-begin$/,/^# camvpn-end$/p' | wc -c)" -lt 8192
     policy_absent() {
