@@ -17,6 +17,8 @@
 #      and DD-WRT's rc_firewall block (bytes);
 #   5. size: the stripped release binary and the peak RSS of the bulk run.
 # Usage: scripts/bench.sh [--quick]   (--quick: fewer runs, N = 100 only)
+# BENCH_PROFILE=router measures the size-tuned build routers get
+# (scripts/dist.sh) instead of the release build.
 # Everything is written below one temp dir in $BENCH_DIR, removed at exit.
 # BENCH_DIR defaults to /dev/shm (a tmpfs), so that the numbers measure the
 # programs rather than the disk; BENCH_DIR=/var/tmp includes the disk. On
@@ -32,8 +34,9 @@ need hyperfine:hyperfine qrencode:qrencode wg:wireguard-tools nft:nftables \
 
 quick=0
 [ "${1:-}" = --quick ] && quick=1
-cargo build --release --locked -q
-bin=$PWD/target/release/camvpn
+profile=${BENCH_PROFILE:-release}
+cargo build --profile "$profile" --locked -q
+bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile/camvpn
 base=${BENCH_DIR:-/dev/shm}
 [ -d "$base" ] && [ -w "$base" ] || base=/var/tmp
 work=$(mktemp -d "$base/camvpn-bench.XXXXXX")
@@ -268,7 +271,7 @@ rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 add_kb=$(rss "$bin" -q --dir "$work/cur/site" peer add --count "$n" --prefix p)
 render_kb=$(rss "$bin" -q --dir "$work/cur/site" render --out "$work/cur/out")
 size=$(stat -c %s "$bin")
-echo "release binary: $size bytes ($(jq -n "$size / 1048576 * 100 | round / 100") MiB, stripped: $(file -b "$bin" | grep -o 'not stripped\|stripped' || echo '?'))"
+echo "$profile binary: $size bytes ($(jq -n "$size / 1048576 * 100 | round / 100") MiB, stripped: $(file -b "$bin" | grep -o 'not stripped\|stripped' || echo '?'))"
 echo "peak RSS, bulk $n: peer add $add_kb KiB, render with QR $render_kb KiB"
 
 echo

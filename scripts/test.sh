@@ -18,7 +18,11 @@ need wg:wireguard-tools wg-quick:wireguard-tools wireguard-go:wireguard-go \
     '/usr/lib/*/girepository-1.0/GstRtspServer-1.0.typelib:gir1.2-gst-rtsp-server-1.0' \
     '/usr/lib/python3/dist-packages/gi/__init__.py:python3-gi' \
     '/usr/lib/*/gstreamer-1.0/libgstvpx.so:gstreamer1.0-plugins-good' \
-    '/usr/lib/*/gstreamer-1.0/libgstvideotestsrc.so:gstreamer1.0-plugins-base'
+    '/usr/lib/*/gstreamer-1.0/libgstvideotestsrc.so:gstreamer1.0-plugins-base' \
+    /usr/bin/rustc:rustc-web /usr/bin/cargo:cargo-web \
+    /usr/lib/rustlib/src/rust/library/Cargo.lock:rust-web-src \
+    '/usr/lib/python3*/ensurepip/__init__.py:python3-venv' qemu-mips-static:qemu-user-static \
+    mips-linux-gnu-objcopy:binutils-mips-linux-gnu file:file ar:binutils dpkg-deb:dpkg
 # OpenWrt's uci and firewall4 (../shared/openwrt) are built from source once.
 if [ -x ../shared/openwrt/owrt ]; then
     need cmake:cmake cc:build-essential make:build-essential pkg-config:pkg-config \
@@ -39,9 +43,38 @@ trap 'rm -f "$CAMVPN_SKIP_LOG"' EXIT
 set -x
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-shellcheck -x scripts/*.sh tests/lab/*.sh .ci/run
+shellcheck -x scripts/*.sh tests/lab/*.sh tests/dist.sh packaging/debian/postinst \
+    packaging/debian/prerm packaging/debian/postrm .ci/run
+cargo test --locked --no-run -q
+set +x
+
+# The router packages (scripts/dist.sh) for the targets tests/dist.sh
+# checks: built in the background at the lowest priority while the tests
+# run (the lab mostly waits on the network), in a process group of its own.
+dist_pid=
+if [ "$(id -u)" = 0 ]; then
+    dist_log=$(mktemp)
+    setsid nice -n 19 scripts/dist.sh mips-unknown-linux-musl x86_64-unknown-linux-musl \
+        >"$dist_log" 2>&1 &
+    dist_pid=$!
+fi
+trap 'rm -f "$CAMVPN_SKIP_LOG" "${dist_log:-}"; [ -z "$dist_pid" ] || kill -- -"$dist_pid" 2>/dev/null || true' EXIT
+
+set -x
 INSTA_UPDATE=no cargo test --locked
 set +x
+
+if [ -n "$dist_pid" ]; then
+    if ! wait "$dist_pid"; then
+        cat "$dist_log" >&2
+        echo "scripts/dist.sh failed" >&2
+        exit 1
+    fi
+    dist_pid=
+    DIST_PREBUILT=1 tests/dist.sh "${CARGO_TARGET_DIR:-target}/debug/camvpn"
+else
+    echo "tests/dist.sh: needs root (dpkg -i)" >>"$CAMVPN_SKIP_LOG"
+fi
 
 skipped=$(wc -l < "$CAMVPN_SKIP_LOG")
 if [ "$skipped" -gt 0 ]; then
