@@ -90,6 +90,8 @@ pub enum Command {
     Probe(ProbeArgs),
     /// On the router: the peers online and whether camvpn's firewall is loaded (exit 1 when not)
     Status,
+    /// Create or converge the site to a whole spec (JSON), render it, and with --apply apply it: for Ansible and provisioning scripts
+    Sync(SyncArgs),
     /// Render your own template against the site (the context of docs/template-context.md)
     Template(TemplateArgs),
     /// Print shell completions
@@ -499,6 +501,34 @@ pub struct PeerShowArgs {
     /// With --json: include the private key, PSK and config
     #[arg(long)]
     pub secrets: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "SPEC is the whole desired site as JSON:
+  {\"platform\": \"linux\", \"endpoint\": \"vpn.example.net\", \"wan_if\": \"eth0\", \"lan_if\": \"br0\",
+   \"cameras\": [{\"name\": \"driveway\", \"ip\": \"192.168.1.108\", \"vendor\": \"dahua\"}],
+   \"peers\": [{\"name\": \"alice\", \"cameras\": [\"driveway\"]}, {\"name\": \"bob\"}]}
+Also: subnet, lan, listen_port (fixed once the site exists), firewall, dns, relay; a camera's
+mac; a peer without \"cameras\" may reach every camera. Everything is checked before anything
+is written: a bad SPEC exits 2 naming the field (e.g. cameras[1].ip) and changes nothing. Peers
+that stay keep their keys and addresses; cameras and peers not in SPEC are removed. Prints
+what changed as JSON; \"changed\": false when the site already matched.")]
+pub struct SyncArgs {
+    /// The spec: a JSON file, or - for standard input
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// Where to render the site [default: out/ in the site directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Then apply it on this host (as camvpn apply)
+    #[arg(long)]
+    pub apply: bool,
+    /// Where wg-quick configs live (with --apply)
+    #[arg(long, default_value = "/etc/wireguard", value_name = "DIR")]
+    pub wg_dir: PathBuf,
+    /// The router's UCI configs (OpenWrt)
+    #[arg(long, default_value = "/etc/config", value_name = "DIR")]
+    pub uci_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,6 +30,7 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
         lan: a.lan,
         lan6: a.lan6,
         relay: a.relay,
+        peer_access: Vec::new(),
         wan_if: a.wan_if,
         lan_if: a.lan_if,
         dns: a.dns,

@@ -14,6 +14,7 @@ mod peer;
 mod probe;
 mod render;
 mod site;
+mod sync;
 mod template;
 
 use std::io::IsTerminal;
@@ -76,6 +77,7 @@ fn run(cli: Cli, out: &Out) -> Result<Outcome> {
         Command::Import(a) => init::import(&dir, a, out),
         Command::Probe(a) => probe::run(&dir, &a, out),
         Command::Status => probe::status(&dir, out),
+        Command::Sync(a) => sync::run(&dir, &a, out),
         Command::Template(a) => template::run(&dir, &a, out),
         Command::Completions { shell } => Ok(template::completions(shell)),
         Command::Man => template::man(),

@@ -17,6 +17,7 @@ pub mod probe;
 pub mod render;
 pub mod site;
 pub mod status;
+pub mod sync;
 
 use crate::error::{Error, Result};
 use crate::model::site::Site;

@@ -17,6 +17,7 @@ use crate::model::endpoint::Endpoint;
 use crate::model::interface::InterfaceName;
 use crate::model::keys::PrivateKey;
 use crate::model::name::{CameraName, PeerName};
+use crate::model::peer::Access;
 use crate::model::port::{PortSpec, Proto};
 use crate::model::relay::Relay;
 use crate::model::site::{Firewall, Platform, Site, check_mtu};
@@ -70,6 +71,8 @@ pub struct NewSite {
     pub adopt: Option<(PathBuf, Option<AdoptFormat>)>,
     /// A relay phones dial instead of the router (carrier-grade NAT).
     pub relay: Option<Endpoint>,
+    /// Peers with the cameras each may reach (after `peers`).
+    pub peer_access: Vec<(PeerName, Access)>,
     /// Replace an existing site.
     pub force: bool,
 }
@@ -159,6 +162,13 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         None,
         None,
     )?);
+    for (name, cameras) in req.peer_access {
+        let settings = PeerSettings {
+            cameras,
+            ..PeerSettings::default()
+        };
+        peers.extend(admit(&mut site, vec![name], &settings, None, None)?);
+    }
     if site.platform == Platform::Linux
         && let Some(wan) = crate::host::nat::unreachable_wan(&site)
     {
@@ -618,7 +628,7 @@ where
 pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
     use crate::model::camera::Camera;
     use crate::model::keys::{PresharedKey, PublicKey};
-    use crate::model::peer::{Access, Peer};
+    use crate::model::peer::Peer;
     use crate::targets::context::FORMAT;
 
     let path = req.file.as_path();

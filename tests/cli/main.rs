@@ -24,4 +24,5 @@ mod provisioning;
 mod qr;
 mod relay;
 mod snapshots;
+mod sync;
 mod tools;

@@ -1,0 +1,68 @@
+//! `camvpn sync`: the declarative entry point for provisioning tools.
+
+use anyhow::Result;
+use camvpn::host::Event;
+use camvpn::ops::apply::{self, ApplyRequest};
+use camvpn::ops::render::{self, RenderRequest};
+use camvpn::ops::sync::{self, Synced};
+use camvpn::store::SiteDir;
+use camvpn::targets::PeerFiles;
+use serde::Serialize;
+
+use super::args::SyncArgs;
+use super::{Out, Outcome};
+
+/// The answer on standard output.
+#[derive(Serialize)]
+struct Answer {
+    #[serde(flatten)]
+    synced: Synced,
+    /// Where the site was rendered.
+    rendered: String,
+    /// Whether it was applied on this host.
+    applied: bool,
+}
+
+pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
+    let spec = sync::read_spec(&a.spec)?;
+    let synced = sync::sync(dir, &spec)?;
+    let templates = out.templates()?;
+    let target = a.out.clone().unwrap_or_else(|| sync::default_out(dir));
+    let rendered = render::render(
+        dir,
+        &RenderRequest {
+            out: target.clone(),
+            target: None,
+            firewall: None,
+            peer_files: PeerFiles::All,
+            uci_dir: a.uci_dir.clone(),
+            progress: None,
+            on_file: None,
+        },
+        &templates,
+    )?;
+    out.notices(&rendered.notices);
+    if a.apply {
+        let req = ApplyRequest {
+            dry_run: false,
+            firewall: None,
+            wg_dir: a.wg_dir.clone(),
+            uci_dir: a.uci_dir.clone(),
+        };
+        // Standard output is the JSON answer: what apply does goes to stderr.
+        let mut report = |e: Event| match e {
+            Event::Action(s) => out.note(s),
+            Event::Content(..) => {}
+            Event::Output(s) => out.detail(s.trim_end()),
+            Event::Warning(s) => out.warn(s),
+        };
+        let applied = apply::apply(dir, &req, &templates, &mut report)?;
+        out.notices(&applied.notices);
+    }
+    out.print_json(&Answer {
+        synced,
+        rendered: target.display().to_string(),
+        applied: a.apply,
+    })?;
+    Ok(Outcome::Done)
+}
