@@ -28,7 +28,7 @@ if [[ $backend == ddwrt && $hostfw == accept ]]; then
         for f in "$d"/*; do
             n=${f##*/}
             case $n in ipset | iptables-restore | ip6tables-restore) continue ;; esac
-            [[ -e $bare/$n ]] || ln -s "$f" "$bare/$n"
+            [[ -e $bare/$n || -L $bare/$n ]] || ln -s "$f" "$bare/$n"
         done
     done
     RC_PATH="$LAB_DIR:$bare"
