@@ -104,6 +104,20 @@ fn modify<T>(dir: &SiteDir, change: impl FnOnce(&mut Site) -> Result<T>) -> Resu
     Ok((site, value))
 }
 
+/// The text of `path`, or of standard input for `-`.
+fn read_text(path: &std::path::Path) -> Result<String> {
+    let read = if path == std::path::Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
+    } else {
+        std::fs::read_to_string(path)
+    };
+    read.map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Loads the secrets of `site`, moving the warnings about their files (modes
 /// too open) into `notices`.
 fn load_secrets(dir: &SiteDir, site: &Site, notices: &mut Notices) -> Result<Secrets> {

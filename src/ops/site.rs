@@ -455,6 +455,40 @@ pub struct SiteChange {
     pub relay: Change<Endpoint>,
 }
 
+/// Changes the relay of `site` in memory, staging its key files in
+/// `batch`: a new relay gets new keys, another endpoint keeps them, `Reset`
+/// removes them. Returns whether phones dial elsewhere now.
+pub(super) fn change_relay(
+    dir: &SiteDir,
+    batch: &mut Batch,
+    site: &mut Site,
+    change: Change<Endpoint>,
+) -> Result<bool> {
+    Ok(match change {
+        Change::Keep => false,
+        Change::Set(e) => match &mut site.relay {
+            Some(r) => {
+                let moved = r.endpoint != e;
+                r.endpoint = e;
+                moved
+            }
+            None => {
+                let keys = new_relay(site, e);
+                dir.stage_relay_keys(batch, &keys)?;
+                true
+            }
+        },
+        Change::Reset => {
+            let had = site.relay.take().is_some();
+            if had {
+                batch.remove(dir.relay_key_file());
+                batch.remove(dir.relay_router_key_file());
+            }
+            had
+        }
+    })
+}
+
 /// Gives `site` a relay at `endpoint` with new keys for the relay tunnel.
 fn new_relay(site: &mut Site, endpoint: Endpoint) -> RelaySecrets {
     let keys = RelaySecrets {
@@ -477,28 +511,7 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
     let mut batch = Batch::new();
     let reimport = {
         let site = &mut site;
-        let mut reimport = false;
-        match change.relay {
-            Change::Keep => {}
-            Change::Set(e) => match &mut site.relay {
-                Some(r) => {
-                    reimport |= r.endpoint != e;
-                    r.endpoint = e;
-                }
-                None => {
-                    let keys = new_relay(site, e);
-                    dir.stage_relay_keys(&mut batch, &keys)?;
-                    reimport = true;
-                }
-            },
-            Change::Reset => {
-                if site.relay.take().is_some() {
-                    batch.remove(dir.relay_key_file());
-                    batch.remove(dir.relay_router_key_file());
-                    reimport = true;
-                }
-            }
-        }
+        let mut reimport = change_relay(dir, &mut batch, site, change.relay)?;
         if let Some(e) = change.endpoint {
             reimport |= e != site.endpoint;
             site.endpoint = e;
@@ -632,21 +645,7 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
     use crate::targets::context::FORMAT;
 
     let path = req.file.as_path();
-    let text = if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|source| {
-            Error::Read {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
-        s
-    } else {
-        fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
+    let text = super::read_text(path)?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::File {
         path: path.to_path_buf(),
         message: format!("not the JSON of camvpn export: {e}"),

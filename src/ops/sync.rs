@@ -5,26 +5,24 @@
 //! addresses — in one atomic write, and nothing is written when the site
 //! already matches.
 
-use std::io::Read as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
+use super::Change;
 use super::camera::NewCamera;
 use super::peer::{PeerSettings, admit, stage_keys};
 use super::site::{self, NewSite};
 use crate::error::{Error, Result};
 use crate::model::endpoint::Endpoint;
 use crate::model::interface::InterfaceName;
-use crate::model::keys::PrivateKey;
 use crate::model::mac::MacAddr;
 use crate::model::name::{CameraName, PeerName};
 use crate::model::peer::Access;
-use crate::model::relay::Relay;
-use crate::model::site::{DEFAULT_PORT, Firewall, Platform, Site};
-use crate::store::{Batch, RelaySecrets, SiteDir};
+use crate::model::site::{DEFAULT_PORT, Firewall, Platform};
+use crate::store::{Batch, SiteDir};
 
 /// A camera of the spec.
 #[derive(Debug, Clone, Deserialize)]
@@ -96,21 +94,7 @@ pub struct Spec {
 /// Reads a spec (JSON) from `path` (`-`: standard input). A bad spec is an
 /// input error naming the field (`cameras[1].ip`) and what is wrong.
 pub fn read_spec(path: &Path) -> Result<Spec> {
-    let text = if path == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|source| Error::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        s
-    } else {
-        std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
+    let text = super::read_text(path)?;
     let de = &mut serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
@@ -210,23 +194,14 @@ pub fn sync(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
     }
     setting("dns", want.dns != spec.dns);
     want.dns.clone_from(&spec.dns);
-    match (&spec.relay, &mut want.relay) {
-        (Some(e), Some(r)) => {
-            setting("relay", r.endpoint != *e);
-            r.endpoint = e.clone();
-        }
-        (Some(e), None) => {
-            setting("relay", true);
-            dir.stage_relay_keys(&mut batch, &new_relay(&mut want, e.clone()))?;
-        }
-        (None, Some(_)) => {
-            setting("relay", true);
-            want.relay = None;
-            batch.remove(dir.relay_key_file());
-            batch.remove(dir.relay_router_key_file());
-        }
-        (None, None) => {}
-    }
+    let relay = match &spec.relay {
+        Some(e) => Change::Set(e.clone()),
+        None => Change::Reset,
+    };
+    setting(
+        "relay",
+        site::change_relay(dir, &mut batch, &mut want, relay)?,
+    );
 
     // Cameras: the spec's, in the spec's order; existing ones keep what the
     // spec does not say (ports, internet).
@@ -313,19 +288,6 @@ pub fn sync(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
         batch.commit()?;
     }
     Ok(out)
-}
-
-fn new_relay(site: &mut Site, endpoint: Endpoint) -> RelaySecrets {
-    let keys = RelaySecrets {
-        relay: PrivateKey::generate(),
-        router: PrivateKey::generate(),
-    };
-    site.relay = Some(Relay {
-        endpoint,
-        public_key: keys.relay.public_key(),
-        router_public_key: keys.router.public_key(),
-    });
-    keys
 }
 
 fn create(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
