@@ -4,7 +4,8 @@
 # qemu-mips-static and writes byte for byte what the native build writes
 # (keys, configs, QR PNGs, firewall files; byte order mistakes would show);
 # its .ipk and the amd64 .deb are checked by their structure; the .deb is
-# installed, removed and purged on this machine.
+# installed (by the Ansible collection's camvpn.fleet.install, as the role
+# installs camvpn_package), removed and purged on this machine.
 # Usage: tests/dist.sh NATIVE_CAMVPN   (run by scripts/test.sh, as root;
 # DIST_PREBUILT=1: dist/ holds the packages already)
 set -euo pipefail
@@ -131,8 +132,29 @@ if dpkg-query -W -f '${Status}' camvpn 2>/dev/null | grep -q 'install ok'; then
     say "  FAIL  camvpn is installed on this machine already: not touching it"
     fails=$((fails + 1))
 else
-    dpkg -i "$deb" >"$tmp/dpkg.log" 2>&1 || cat "$tmp/dpkg.log" >&2
+    # Installed as the Ansible role installs camvpn_package (camvpn.fleet.install,
+    # here over a local connection): dpkg -i when the version differs.
+    ansible_bin=$(scripts/ansible-venv.sh)
+    export LC_ALL=C.UTF-8 ANSIBLE_HOME=$tmp/ansible ANSIBLE_LOCAL_TEMP=$tmp/ansible/tmp \
+        ANSIBLE_COLLECTIONS_PATH=$tmp/collections ANSIBLE_CONFIG=$tmp/ansible.cfg \
+        ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_NOCOLOR=1
+    : >"$ANSIBLE_CONFIG"
+    "$ansible_bin/ansible-galaxy" collection install -p "$tmp/collections" ansible/ >/dev/null
+    install_pkg() { # LOG PACKAGE [ARGS...]
+        local log=$1 pkg=$2
+        shift 2
+        "$ansible_bin/ansible" localhost -c local -o -m camvpn.fleet.install -a "package=$(realpath "$pkg")" "$@" \
+            >"$tmp/$log.log" 2>&1 || true
+    }
+    install_pkg first "$deb"
+    check "the Ansible role's install puts the .deb on (changed)" grep -q '^localhost | CHANGED' "$tmp/first.log"
     check "dpkg -i installs it" sh -c "dpkg-query -W -f '\${Status}' camvpn | grep -q 'install ok installed'"
+    install_pkg again "$deb"
+    check "...and a second run leaves it (unchanged)" grep -q '^localhost | SUCCESS' "$tmp/again.log"
+    install_pkg ipk "$ipk" --check
+    check "it reads the .ipk's version ($VERSION-1), and in check mode installs nothing" \
+        grep -q "^localhost | CHANGED.*\"version\": \"$VERSION-1\"" "$tmp/ipk.log"
+    grep -q '^localhost | CHANGED' "$tmp/first.log" || cat "$tmp/first.log" >&2
     check "/usr/bin/camvpn runs" test "$(/usr/bin/camvpn --version)" = "$("$native" --version)"
     wants=/etc/systemd/system/multi-user.target.wants/camvpn-apply.service
     check "the unit is enabled for the next boot" test "$(readlink "$wants")" = /lib/systemd/system/camvpn-apply.service

@@ -523,6 +523,9 @@ pub struct SyncArgs {
     /// Then apply it on this host (as camvpn apply)
     #[arg(long)]
     pub apply: bool,
+    /// Check SPEC and print what would change; write, render and apply nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// Where wg-quick configs live (with --apply)
     #[arg(long, default_value = "/etc/wireguard", value_name = "DIR")]
     pub wg_dir: PathBuf,

@@ -50,6 +50,7 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
             .map(|path| (path, a.import_format.format())),
         adopt: a.adopt.map(|path| (path, a.adopt_format.format())),
         force: a.force,
+        dry_run: false,
     };
     let created = site::create(dir, req)?;
     out.notices(&created.notices);

@@ -17,17 +17,28 @@ use super::{Out, Outcome};
 struct Answer {
     #[serde(flatten)]
     synced: Synced,
-    /// Where the site was rendered.
+    /// Where the site was rendered (or would be, with --dry-run).
     rendered: String,
     /// Whether it was applied on this host.
     applied: bool,
+    /// Whether nothing was written (--dry-run).
+    dry_run: bool,
 }
 
 pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
     let spec = sync::read_spec(&a.spec)?;
-    let synced = sync::sync(dir, &spec)?;
-    let templates = out.templates()?;
+    let synced = sync::sync(dir, &spec, a.dry_run)?;
     let target = a.out.clone().unwrap_or_else(|| sync::default_out(dir));
+    if a.dry_run {
+        out.print_json(&Answer {
+            synced,
+            rendered: target.display().to_string(),
+            applied: false,
+            dry_run: true,
+        })?;
+        return Ok(Outcome::Done);
+    }
+    let templates = out.templates()?;
     let rendered = render::render(
         dir,
         &RenderRequest {
@@ -63,6 +74,7 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
         synced,
         rendered: target.display().to_string(),
         applied: a.apply,
+        dry_run: false,
     })?;
     Ok(Outcome::Done)
 }

@@ -75,6 +75,8 @@ pub struct NewSite {
     pub peer_access: Vec<(PeerName, Access)>,
     /// Replace an existing site.
     pub force: bool,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
 }
 
 /// A site created.
@@ -173,6 +175,13 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         && let Some(wan) = crate::host::nat::unreachable_wan(&site)
     {
         notices.warn(wan.advice(&site));
+    }
+    if req.dry_run {
+        return Ok(Created {
+            site,
+            peers,
+            notices,
+        });
     }
     write_new(
         dir,

@@ -98,18 +98,41 @@ pub fn read_spec(path: &Path) -> Result<Spec> {
     let de = &mut serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
+        let refused = refused_value(&text, e.path());
         let inner = e.into_inner();
         Error::File {
-            path: path.to_path_buf(),
+            path: if path == Path::new("-") {
+                PathBuf::from("the spec on standard input")
+            } else {
+                path.to_path_buf()
+            },
             message: if field == "." {
                 format!(
                     "{inner} (the spec is a JSON object: platform, endpoint, cameras, peers, ...)"
                 )
             } else {
-                format!("{field}: {inner}")
+                match refused {
+                    Some(v) => format!("{field} = {v}: {inner}"),
+                    None => format!("{field}: {inner}"),
+                }
             },
         }
     })
+}
+
+/// The scalar value at `path` in the JSON `text`, as written there: an error
+/// about `cameras[1].ip` then names the address it refused.
+fn refused_value(text: &str, path: &serde_path_to_error::Path) -> Option<String> {
+    use serde_path_to_error::Segment;
+    let mut v = &serde_json::from_str::<serde_json::Value>(text).ok()?;
+    for seg in path {
+        v = match seg {
+            Segment::Seq { index } => v.get(*index)?,
+            Segment::Map { key } => v.get(key)?,
+            _ => return None,
+        };
+    }
+    (!v.is_object() && !v.is_array()).then(|| v.to_string())
 }
 
 /// What a sync changed.
@@ -153,10 +176,11 @@ fn fixed<T: PartialEq + std::fmt::Display>(field: &str, want: Option<&T>, have: 
     }
 }
 
-/// Creates the site of `spec`, or converges the existing one to it.
-pub fn sync(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
+/// Creates the site of `spec`, or converges the existing one to it; with
+/// `dry_run`, checks everything and tells what would change, writing nothing.
+pub fn sync(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
     if !dir.exists() {
-        return create(dir, spec);
+        return create(dir, spec, dry_run);
     }
     let _lock = dir.lock(false)?;
     let have = dir.load()?;
@@ -282,7 +306,7 @@ pub fn sync(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
     }
     want.validate().map_err(Error::from)?;
     out.changed = !out.settings.is_empty() || out.cameras.any() || out.peers.any();
-    if out.changed {
+    if out.changed && !dry_run {
         stage_keys(dir, &mut batch, &new_peers)?;
         dir.stage_site(&mut batch, &want)?;
         batch.commit()?;
@@ -290,7 +314,7 @@ pub fn sync(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
     Ok(out)
 }
 
-fn create(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
+fn create(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
     // Peers with a camera list are added after the site exists: init's
     // peers see every camera. Both happen before anything is written.
     let req = NewSite {
@@ -331,6 +355,7 @@ fn create(dir: &SiteDir, spec: &Spec) -> Result<Synced> {
         adopt: None,
         relay: spec.relay.clone(),
         force: false,
+        dry_run,
         peer_access: spec
             .peers
             .iter()

@@ -150,3 +150,9 @@ fn lab_relay_behind_carrier_nat_openwrt_fw4() {
 fn lab_relay_behind_carrier_nat_ddwrt() {
     run("relay.sh", &["ddwrt"]);
 }
+
+/// Issue 18: three routers driven by the Ansible collection over SSH.
+#[test]
+fn lab_ansible_drives_three_routers_over_ssh() {
+    run("ansible.sh", &[]);
+}

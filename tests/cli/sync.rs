@@ -29,9 +29,14 @@ fn spec() -> Value {
 
 /// `sync` of `spec`; its JSON answer.
 fn sync(s: &Site, spec: &Value) -> Value {
+    sync_with(s, spec, &[])
+}
+
+/// `sync` of `spec` with more arguments; its JSON answer.
+fn sync_with(s: &Site, spec: &Value, args: &[&str]) -> Value {
     let file = s.path("spec.json");
     fs::write(&file, spec.to_string()).unwrap();
-    let r = s.cmd().args(["-q", "sync"]).arg(&file).ok();
+    let r = s.cmd().args(["-q", "sync"]).arg(&file).args(args).ok();
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
 }
 
@@ -121,7 +126,7 @@ fn a_bad_spec_exits_2_naming_the_field_and_changes_nothing() {
                 v["cameras"][1]["ip"] = json!("192.168.1.300");
                 v
             },
-            "cameras[1].ip",
+            r#"cameras[1].ip = "192.168.1.300""#,
         ),
         (
             {
@@ -209,4 +214,40 @@ fn the_spec_comes_on_standard_input_too() {
     let text = String::from_utf8_lossy(&out.stdout);
     let key = fs::read_to_string(s.dir().join("keys/peer-alice.key")).unwrap();
     assert!(!text.contains(key.trim()));
+}
+
+/// Ansible's check mode: what would change, and nothing written.
+#[test]
+fn a_dry_run_tells_what_would_change_and_writes_nothing() {
+    let s = Site::new();
+    let first = sync_with(&s, &spec(), &["--dry-run"]);
+    assert_eq!(first["changed"], true);
+    assert_eq!(first["created"], true);
+    assert_eq!(first["dry_run"], true);
+    assert_eq!(names(&first["peers"]["added"]), ["alice", "bob"]);
+    assert!(!s.dir().exists(), "a dry run created the site");
+
+    sync(&s, &spec());
+    let before = s.files();
+    let mut next = spec();
+    next["peers"][1] = json!({"name": "carol"});
+    next["cameras"][0]["ip"] = json!("192.168.1.109");
+    let would = sync_with(&s, &next, &["--dry-run", "--apply"]);
+    assert_eq!(would["changed"], true);
+    assert_eq!(would["applied"], false);
+    assert_eq!(names(&would["peers"]["added"]), ["carol"]);
+    assert_eq!(names(&would["peers"]["removed"]), ["bob"]);
+    assert_eq!(names(&would["cameras"]["changed"]), ["driveway"]);
+    assert_eq!(s.files(), before, "a dry run changed the site");
+    // A bad spec fails a dry run as it fails a real one.
+    next["cameras"][0]["ip"] = json!("192.168.1.300");
+    let file = s.path("bad.json");
+    fs::write(&file, next.to_string()).unwrap();
+    let r = s.cmd().args(["sync", "--dry-run"]).arg(&file).fails(2);
+    assert!(r.stderr.contains("192.168.1.300"), "{}", r.stderr);
+    // And the real run does what the dry run said.
+    next["cameras"][0]["ip"] = json!("192.168.1.109");
+    let done = sync(&s, &next);
+    assert_eq!(done["peers"], would["peers"]);
+    assert_eq!(done["cameras"], would["cameras"]);
 }
