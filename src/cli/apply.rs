@@ -48,8 +48,14 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
             _ => format!("{} firewall", applied.firewall),
         };
         out.note(format!(
-            "applied: {how}, interface {} with {} peer(s)",
-            applied.interface, applied.peers
+            "applied: {how}, interface {} with {} peer(s){}",
+            applied.interface,
+            applied.peers,
+            if applied.changed {
+                ""
+            } else {
+                " (this host had it all already: nothing changed)"
+            }
         ));
     }
     Ok(Outcome::Done)

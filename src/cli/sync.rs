@@ -21,19 +21,23 @@ struct Answer {
     rendered: String,
     /// Whether it was applied on this host.
     applied: bool,
+    /// Whether applying changed this host (its firewall, tunnel, forwarding);
+    /// `changed` is then true too.
+    host_changed: bool,
     /// Whether nothing was written (--dry-run).
     dry_run: bool,
 }
 
 pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
     let spec = sync::read_spec(&a.spec)?;
-    let synced = sync::sync(dir, &spec, a.dry_run)?;
+    let mut synced = sync::sync(dir, &spec, a.dry_run)?;
     let target = a.out.clone().unwrap_or_else(|| sync::default_out(dir));
     if a.dry_run {
         out.print_json(&Answer {
             synced,
             rendered: target.display().to_string(),
             applied: false,
+            host_changed: false,
             dry_run: true,
         })?;
         return Ok(Outcome::Done);
@@ -53,6 +57,7 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
         &templates,
     )?;
     out.notices(&rendered.notices);
+    let mut host_changed = false;
     if a.apply {
         let req = ApplyRequest {
             dry_run: false,
@@ -69,11 +74,14 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
         };
         let applied = apply::apply(dir, &req, &templates, &mut report)?;
         out.notices(&applied.notices);
+        host_changed = applied.changed;
+        synced.changed |= host_changed;
     }
     out.print_json(&Answer {
         synced,
         rendered: target.display().to_string(),
         applied: a.apply,
+        host_changed,
         dry_run: false,
     })?;
     Ok(Outcome::Done)

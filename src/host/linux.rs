@@ -85,6 +85,7 @@ pub(super) fn apply(
     {
         // Switching backends: the new one is in place, now drop the old.
         remove_firewall(host, prev.firewall)?;
+        host.changed = true;
     }
 
     // 2. Forwarding.
@@ -113,6 +114,7 @@ pub(super) fn apply(
     } else if let Some(old) = previous.as_ref().and_then(|p| p.relay_conf.as_ref()) {
         // The relay was turned off: its tunnel goes.
         wg_down(host, RELAY_IF, old)?;
+        host.changed = true;
         host.remove(old)?;
     }
     wg_interface(host, &iface, &wg_conf, artifact(arts, &conf_name))?;
@@ -160,6 +162,7 @@ fn wg_interface(host: &mut Host<'_>, iface: &str, path: &Path, conf: &Artifact) 
     } else {
         // wg-quick says what it does on standard error.
         let out = host.run(&["wg-quick", "up", &path_s])?;
+        host.changed |= !host.dry_run;
         if !out.stderr.is_empty() {
             (host.report)(Event::Output(out.stderr));
         }
@@ -201,6 +204,7 @@ fn set_sysctl(host: &mut Host<'_>, path: &str, value: &str) -> Result<Option<Str
             path: path.into(),
             source,
         })?;
+        host.changed = true;
     }
     Ok(Some(now))
 }
@@ -210,8 +214,17 @@ fn load_nft(host: &mut Host<'_>, rules: &[u8]) -> Result<()> {
     (host.report)(Event::Content("camvpn.nft".into(), text));
     // The check parses against the running kernel; the load is one transaction.
     host.run_input(&["nft", "-c", "-f", "-"], rules, "camvpn.nft")?;
+    let before = nft_table();
     host.run_input(&["nft", "-f", "-"], rules, "camvpn.nft")?;
+    host.changed |= !host.dry_run && nft_table() != before;
     Ok(())
+}
+
+/// camvpn's nft table as nft lists it, without counters (none when absent).
+fn nft_table() -> Option<Vec<u8>> {
+    Host::probe(&["nft", "-s", "list", "table", "inet", "camvpn"])
+        .filter(|o| o.status.success())
+        .map(|o| o.stdout)
 }
 
 /// Loads camvpn's chains for both families; when that fails, the rules of
@@ -260,7 +273,15 @@ fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8], rescue_dir: &Path) -
         Ok(())
     })();
     match result {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            if !host.dry_run {
+                for (tool, before) in &saved {
+                    let now = exec(&[&format!("{tool}-save")], None)?.stdout;
+                    host.changed |= comparable(&now) != comparable(before);
+                }
+            }
+            Ok(())
+        }
         Err(e) => Err(roll_back(&saved, rescue_dir, &e)),
     }
 }

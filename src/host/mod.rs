@@ -129,14 +129,15 @@ fn with_neighbour_macs(site: &Site, report: &mut dyn FnMut(Event)) -> Site {
     site
 }
 
-/// Puts `site` on this host.
+/// Puts `site` on this host; tells whether the host changed (files,
+/// forwarding, an interface brought up, the firewall's rules).
 pub fn apply(
     site: &Site,
     secrets: &Secrets,
     templates: &Templates,
     opts: &ApplyOptions,
     report: &mut dyn FnMut(Event),
-) -> Result<()> {
+) -> Result<bool> {
     let site = &with_neighbour_macs(site, report);
     let router = match site.platform {
         Platform::Linux => None,
@@ -160,9 +161,10 @@ pub fn apply(
     )?;
     let mut host = Host::new(opts.dry_run, report);
     match site.platform {
-        Platform::Openwrt => openwrt::apply(&arts, &mut host),
-        _ => linux::apply(site, &arts, opts, &mut host),
+        Platform::Openwrt => openwrt::apply(&arts, &mut host)?,
+        _ => linux::apply(site, &arts, opts, &mut host)?,
     }
+    Ok(host.changed)
 }
 
 /// Takes a site off this host: the firewall, the interface, the config file,

@@ -15,6 +15,9 @@ use crate::targets::templates::shell_quote;
 pub(super) struct Host<'a> {
     pub(super) dry_run: bool,
     pub(super) report: &'a mut dyn FnMut(Event),
+    /// Whether the host is now other than before: a file's bytes, a sysctl,
+    /// an interface brought up, the firewall's rules (not set in dry runs).
+    pub(super) changed: bool,
 }
 
 fn show(argv: &[&str]) -> String {
@@ -35,7 +38,11 @@ fn show(argv: &[&str]) -> String {
 impl<'a> Host<'a> {
     /// A host that reports to `report`, and changes nothing in a dry run.
     pub(super) fn new(dry_run: bool, report: &'a mut dyn FnMut(Event)) -> Self {
-        Host { dry_run, report }
+        Host {
+            dry_run,
+            report,
+            changed: false,
+        }
     }
 
     /// Runs a command that reads state (also in dry runs).
@@ -78,6 +85,9 @@ impl<'a> Host<'a> {
         if self.dry_run {
             return Ok(());
         }
+        if fs::read(path).ok().as_deref() != Some(bytes) {
+            self.changed = true;
+        }
         crate::store::make_dir(path.parent().unwrap_or(Path::new("/")), 0o700)?;
         write_file(path, bytes, mode)
     }
@@ -90,6 +100,7 @@ impl<'a> Host<'a> {
         if self.dry_run {
             return Ok(());
         }
+        self.changed = true;
         fs::remove_file(path).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,

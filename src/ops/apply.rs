@@ -24,6 +24,9 @@ pub struct ApplyRequest {
 
 /// What was applied or undone.
 pub struct ApplySummary {
+    /// Whether the host changed (apply: as it saw; undo: assumed, outside
+    /// dry runs).
+    pub changed: bool,
     /// The site's platform.
     pub platform: Platform,
     /// The backend used.
@@ -59,8 +62,9 @@ pub fn apply(
     let opts = options(dir, req, site.firewall);
     let mut notices = Notices::default();
     let secrets = load_secrets(dir, &site, &mut notices)?;
-    host::apply(&site, &secrets, templates, &opts, report)?;
+    let changed = host::apply(&site, &secrets, templates, &opts, report)?;
     Ok(ApplySummary {
+        changed,
         platform: site.platform,
         firewall: opts.firewall,
         interface: site.interface.to_string(),
@@ -80,6 +84,7 @@ pub fn undo(
     let opts = options(dir, req, site.firewall);
     host::undo(&site, &opts, report)?;
     Ok(ApplySummary {
+        changed: !req.dry_run,
         platform: site.platform,
         firewall: opts.firewall,
         interface: site.interface.to_string(),

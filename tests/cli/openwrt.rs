@@ -406,7 +406,8 @@ fn router_config_errors_name_the_file_and_line() {
     );
 }
 
-/// Stand-ins for uci, ubus and fw4 that record what they were given.
+/// Stand-ins for uci, ubus and fw4 that record what they were given; the
+/// stand-in's `uci export` prints the last batch (its whole "config").
 fn fake_router_tools(dir: &Path, uci_says: &str) {
     use std::os::unix::fs::PermissionsExt;
     fs::create_dir_all(dir).unwrap();
@@ -415,7 +416,7 @@ fn fake_router_tools(dir: &Path, uci_says: &str) {
         (
             "uci",
             format!(
-                "cat > {0}/uci-stdin\necho \"uci $*\" >> {0}/log\nprintf '%s' '{uci_says}' >&2\n",
+                "echo \"uci $*\" >> {0}/log\nif [ \"$1\" = export ]; then cat {0}/uci-stdin 2>/dev/null; exit 0; fi\ncat > {0}/uci-stdin\nprintf '%s' '{uci_says}' >&2\n",
                 dir.display()
             ),
         ),
@@ -447,14 +448,28 @@ fn apply_runs_the_batch_and_reloads_network_and_firewall() {
     let tools = s.path("tools");
     fake_router_tools(&tools, "");
     let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap());
-    s.cmd()
+    let first = s
+        .cmd()
         .env("PATH", &path)
         .args(["apply", "--uci-dir", FIXTURES])
         .ok();
     assert_eq!(
         fs::read_to_string(tools.join("log")).unwrap(),
-        "uci batch\nubus call network reload\nfw4 reload\nubus call rc init {\"name\":\"miniupnpd\",\"action\":\"restart\"}\n"
+        "uci export\nuci batch\nuci export\nubus call network reload\nfw4 reload\nubus call rc init {\"name\":\"miniupnpd\",\"action\":\"restart\"}\n"
     );
+    // The configs changed (uci export differs after the batch); the same
+    // batch again changes nothing, and apply says so.
+    assert!(
+        !first.stderr.contains("nothing changed"),
+        "{}",
+        first.stderr
+    );
+    let again = s
+        .cmd()
+        .env("PATH", &path)
+        .args(["apply", "--uci-dir", FIXTURES])
+        .ok();
+    assert!(again.stderr.contains("nothing changed"), "{}", again.stderr);
     let out = s.path("out");
     s.cmd()
         .arg("render")
@@ -484,7 +499,7 @@ fn apply_runs_the_batch_and_reloads_network_and_firewall() {
     );
     assert_eq!(
         fs::read_to_string(tools.join("log")).unwrap(),
-        "uci batch\n",
+        "uci export\nuci batch\n",
         "reloaded after a failed batch"
     );
 }

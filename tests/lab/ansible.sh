@@ -10,7 +10,9 @@
 # and creates the three sites, the peers' files are fetched (0600); phones
 # using the fetched configs reach exactly their cameras, the internet none,
 # and the tunnel outlives the SSH session; a second run changes nothing; a
-# peer added to r2's variables changes r2 alone and its config is fetched;
+# router that lost its tunnel and firewall (a reboot) gets them back and
+# alone reports a change; check mode tells and writes nothing; a peer
+# added to r2's variables changes r2 alone and its config is fetched;
 # an invalid camera address fails its host alone (module and raw), naming
 # the address, with that site untouched; no key in Ansible's output.
 # Usage: CAMVPN=path/to/camvpn tests/lab/ansible.sh
@@ -249,6 +251,20 @@ check "the playbook succeeds" test "$(cat "$LAB_TMP/play-2.rc")" = 0
 [[ $(cat "$LAB_TMP/play-2.rc") == 0 ]] || { show_log 2; lab_done; }
 for r in router r2 r3; do check "$r: changed=0" is 2 "$r" changed 0; done
 
+say "   a router that lost its tunnel and firewall (a reboot) gets them back, and says so"
+in_router router wg-quick down /etc/wireguard/wg0.conf 2>/dev/null
+in_router router nft delete table inet camvpn
+play 2b
+check "the playbook succeeds" test "$(cat "$LAB_TMP/play-2b.rc")" = 0
+check "router changed (its site did not)" changed 2b router
+check "camvpn said the host changed" grep -q '"host_changed": true' "$LAB_TMP/play-2b.log"
+check "r2: changed=0" is 2b r2 changed 0
+check "r3: changed=0" is 2b r3 changed 0
+check "wireguard-go runs on the router again" wg0_runs
+check "camvpn's table is back" in_router router nft list table inet camvpn >/dev/null
+check "phone reaches camera1 rtsp again" reach phone 192.168.1.108 554 camera1-554
+refute "phone reaches camera2 (not its camera)" reach phone 192.168.1.109 554 camera2-554
+
 say "4. a peer added to r2's variables changes r2 alone"
 before_router=$(site_sum router)
 before_r3=$(site_sum r3)
@@ -288,7 +304,7 @@ check "router: failed=0" is 4 router failed 0
 check "router: changed=0" is 4 router changed 0
 check "r2's and r3's sites are untouched" test "$(site_sum r2)$(site_sum r3)" = "$before_r2$before_r3"
 
-say "6. no key in Ansible's output (five verbose runs)"
+say "6. no key in Ansible's output (six verbose runs)"
 check "no router's or peer's key appears in any run's output" no_keys_in_output
 check "the keys are there to look for" test "$(in_router router sh -c 'cat /etc/camvpn/keys/*' | wc -l)" -ge 5
 # The search finds a key that does pass: a task that prints one.

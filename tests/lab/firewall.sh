@@ -324,8 +324,20 @@ if [[ $backend != ddwrt ]]; then
     check "apply took camera2's MAC from the router's neighbour table" \
         grep -q "camera camera2 has no MAC in site.toml; this router's neighbour table gives $(mac camera2)" "$LAB_TMP/apply.err"
 fi
+# apply_says TEXT: camvpn apply (as apply_site) says TEXT.
+apply_says() {
+    on router env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
+        "$CAMVPN" --dir "$site" apply --wg-dir "$LAB_TMP/wg" 2>&1 | grep -q "$1"
+}
+if [[ $backend != ddwrt ]]; then
+    check "apply again, with nothing new: it says nothing changed" apply_says "nothing changed"
+fi
 cv camera set camera1 --internet on
-apply
+if [[ $backend != ddwrt ]]; then
+    refute "apply of a changed policy says nothing changed" apply_says "nothing changed"
+else
+    apply
+fi
 egress check camera1
 egress refute camera2
 cv camera set camera1 --internet off

@@ -12,8 +12,10 @@ description:
     camvpn checks the whole spec before it writes anything, then creates or
     converges the site (cameras and peers added, changed, removed; peers that
     stay keep their keys and addresses), renders it and, with O(apply), applies it.
-  - Reports C(changed) exactly when the site changed. A bad spec fails with
-    camvpn's message, which names the field, and leaves the site untouched.
+  - Reports C(changed) exactly when the site changed, or applying it changed
+    the router (a tunnel brought back up, the firewall's rules reloaded with
+    other rules, forwarding switched on). A bad spec fails with camvpn's
+    message, which names the field and the value, and leaves the site untouched.
   - Needs Python on the router. Routers without Python are driven by the role
     C(camvpn.fleet.router) through C(ansible.builtin.raw) with the same command.
   - No key passes through this module; the answer holds names only.
@@ -80,6 +82,14 @@ rendered:
   returned: success
 applied:
   description: Whether the site was applied on the router.
+  type: bool
+  returned: success
+host_changed:
+  description: Whether applying changed the router (its firewall, tunnel, forwarding).
+  type: bool
+  returned: success
+dry_run:
+  description: Whether camvpn only told what would change (check mode).
   type: bool
   returned: success
 """
