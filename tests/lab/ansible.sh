@@ -134,15 +134,18 @@ camvpn_routers:
     camvpn_binary: $CAMVPN
     camvpn_fetch_dir: $fetched
 EOF
-cat >"$LAB_TMP/inv/host_vars/router.yml" <<'EOF'
+# The cameras' MACs, as a careful installer gives them (IPv6 closed by MAC
+# from the start; else apply learns them from the router's neighbour table
+# once the cameras talk, and the firewall changes then).
+cat >"$LAB_TMP/inv/host_vars/router.yml" <<EOF
 camvpn_site:
   platform: linux
   endpoint: 203.0.113.1
   wan_if: wan0
   lan_if: lan0
   cameras:
-    - {name: camera1, ip: 192.168.1.108, vendor: dahua}
-    - {name: camera2, ip: 192.168.1.109, vendor: hikvision}
+    - {name: camera1, ip: 192.168.1.108, vendor: dahua, mac: "$(mac camera1)"}
+    - {name: camera2, ip: 192.168.1.109, vendor: hikvision, mac: "$(mac camera2)"}
   peers:
     - {name: phone, cameras: [camera1]}
     - {name: office}
@@ -262,6 +265,10 @@ check "r2: changed=0" is 2b r2 changed 0
 check "r3: changed=0" is 2b r3 changed 0
 check "wireguard-go runs on the router again" wg0_runs
 check "camvpn's table is back" in_router router nft list table inet camvpn >/dev/null
+# The router's WireGuard is a new instance: the phone reconnects, as the
+# app does when its session gets no answer.
+wg_down phone "cvp$LAB_ID"
+wg_up phone "$LAB_TMP/phone-wide.conf" "cvp$LAB_ID"
 check "phone reaches camera1 rtsp again" reach phone 192.168.1.108 554 camera1-554
 refute "phone reaches camera2 (not its camera)" reach phone 192.168.1.109 554 camera2-554
 

@@ -122,58 +122,24 @@ eui64() {
 # cgnat, which holds 203.0.113.1 (and 2001:db8:1::1), masquerades what
 # leaves and lets nothing in that the router did not start.
 topology() {
-    local h
-    if [[ ${LAB_CGNAT:-} == 1 ]]; then
-        topology_cgnat
-        return
-    fi
+    local h cgnat=${LAB_CGNAT:-}
     add_host sw
     for h in brwan brlan; do
         ip -n "$(ns sw)" link add "$h" type bridge
         ip -n "$(ns sw)" link set "$h" up
     done
     for h in router attacker phone outside camera1 camera2 lanhost; do add_host "$h"; done
-    wire router wan0 203.0.113.1/24 2001:db8:1::1/64 brwan
-    wire router lan0 192.168.1.1/24 2001:db8:2::1/64 brlan
-    wire attacker eth0 203.0.113.66/24 2001:db8:1::66/64 brwan
-    wire phone eth0 203.0.113.77/24 2001:db8:1::77/64 brwan
-    wire outside eth0 203.0.113.200/24 2001:db8:1::200/64 brwan
-    wire camera1 eth0 192.168.1.108/24 2001:db8:2::108/64 brlan
-    wire camera2 eth0 192.168.1.109/24 2001:db8:2::109/64 brlan
-    # A LAN host that is not a camera: it keeps its internet, IPv6 included.
-    wire lanhost eth0 192.168.1.50/24 2001:db8:2::50/64 brlan
-    on router sysctl -qw net.ipv4.ip_forward=1
-    on router sysctl -qw net.ipv6.conf.all.forwarding=1
-    # Cameras also pick IPv6 addresses of their own that nobody tells
-    # camvpn: a privacy address (random) and SLAAC's EUI-64 one.
-    for h in camera1 camera2; do
-        on "$h" ip addr add "$(self_chosen "$h")/64" dev eth0
-        on "$h" ip addr add "$(eui64 "$h")/64" dev eth0
-    done
-    for h in camera1 camera2 lanhost; do
-        on "$h" ip route add default via 192.168.1.1
-        on "$h" ip -6 route add default via 2001:db8:2::1
-    done
-    on outside ip -6 route add 2001:db8:2::/64 via 2001:db8:1::1
-}
-
-topology_cgnat() {
-    local h
-    add_host sw
-    for h in brwan brlan; do
-        ip -n "$(ns sw)" link add "$h" type bridge
-        ip -n "$(ns sw)" link set "$h" up
-    done
-    for h in cgnat router attacker phone outside camera1 camera2 lanhost; do add_host "$h"; done
-    wire cgnat eth0 203.0.113.1/24 2001:db8:1::1/64 brwan
-    ip -n "$(ns router)" link add wan0 type veth peer name inside netns "$(ns cgnat)"
-    ip -n "$(ns router)" addr add 100.64.0.2/24 dev wan0
-    ip -n "$(ns router)" link set wan0 up
-    ip -n "$(ns cgnat)" addr add 100.64.0.1/24 dev inside
-    ip -n "$(ns cgnat)" link set inside up
-    on router ip route add default via 100.64.0.1
-    on cgnat sysctl -qw net.ipv4.ip_forward=1
-    on cgnat nft -f - <<'NFT'
+    if [[ $cgnat == 1 ]]; then
+        add_host cgnat
+        wire cgnat eth0 203.0.113.1/24 2001:db8:1::1/64 brwan
+        ip -n "$(ns router)" link add wan0 type veth peer name inside netns "$(ns cgnat)"
+        ip -n "$(ns router)" addr add 100.64.0.2/24 dev wan0
+        ip -n "$(ns router)" link set wan0 up
+        ip -n "$(ns cgnat)" addr add 100.64.0.1/24 dev inside
+        ip -n "$(ns cgnat)" link set inside up
+        on router ip route add default via 100.64.0.1
+        on cgnat sysctl -qw net.ipv4.ip_forward=1
+        on cgnat nft -f - <<'NFT'
 table ip cgnat {
     chain forward {
         type filter hook forward priority filter; policy drop;
@@ -186,17 +152,34 @@ table ip cgnat {
     }
 }
 NFT
+    else
+        wire router wan0 203.0.113.1/24 2001:db8:1::1/64 brwan
+    fi
     wire router lan0 192.168.1.1/24 2001:db8:2::1/64 brlan
     wire attacker eth0 203.0.113.66/24 2001:db8:1::66/64 brwan
     wire phone eth0 203.0.113.77/24 2001:db8:1::77/64 brwan
     wire outside eth0 203.0.113.200/24 2001:db8:1::200/64 brwan
     wire camera1 eth0 192.168.1.108/24 2001:db8:2::108/64 brlan
     wire camera2 eth0 192.168.1.109/24 2001:db8:2::109/64 brlan
+    # A LAN host that is not a camera: it keeps its internet, IPv6 included.
     wire lanhost eth0 192.168.1.50/24 2001:db8:2::50/64 brlan
     on router sysctl -qw net.ipv4.ip_forward=1
     for h in camera1 camera2 lanhost; do
         on "$h" ip route add default via 192.168.1.1
     done
+    # Behind the carrier's NAT the site has no IPv6 of its own.
+    [[ $cgnat != 1 ]] || return 0
+    on router sysctl -qw net.ipv6.conf.all.forwarding=1
+    # Cameras also pick IPv6 addresses of their own that nobody tells
+    # camvpn: a privacy address (random) and SLAAC's EUI-64 one.
+    for h in camera1 camera2; do
+        on "$h" ip addr add "$(self_chosen "$h")/64" dev eth0
+        on "$h" ip addr add "$(eui64 "$h")/64" dev eth0
+    done
+    for h in camera1 camera2 lanhost; do
+        on "$h" ip -6 route add default via 2001:db8:2::1
+    done
+    on outside ip -6 route add 2001:db8:2::/64 via 2001:db8:1::1
 }
 
 # host_firewall nft|iptables accept|drop WG: the router's own firewall before
@@ -358,6 +341,37 @@ udp_try() {
     done
     return 1
 }
+
+# mobile_path NEAR: the phone's path as on many mobile networks: its link
+# has MTU 1360 and IP fragments vanish both ways: the phone's own before
+# they leave it, the phone's fragmented ones at NEAR (the host the phone
+# sends to) before NEAR reassembles them (defragmentation is at -400).
+mobile_path() {
+    on phone ip link set eth0 mtu 1360
+    on phone nft -f - <<'NFT'
+table ip lab_frag {
+    chain in { type filter hook input priority 0; policy accept; ip frag-off & 0x3fff != 0 drop; }
+}
+NFT
+    on "$1" nft -f - <<'NFT'
+table ip lab_frag {
+    chain pre { type filter hook prerouting priority -500; policy accept; ip saddr 203.0.113.77 ip frag-off & 0x3fff != 0 drop; }
+}
+NFT
+}
+
+# bulk_camera1: camera1 sends 2 MB on port 9000 and counts what it gets on
+# 9001 (camvpn must allow the phone those ports).
+bulk_camera1() {
+    on camera1 socat TCP-LISTEN:9000,fork,reuseaddr "SYSTEM:head -c 2000000 /dev/zero" >/dev/null 2>&1 &
+    on camera1 socat TCP-LISTEN:9001,fork,reuseaddr "SYSTEM:wc -c" >/dev/null 2>&1 &
+    for _ in $(seq 50); do on camera1 ss -ltn | grep -q ':9001 ' && break; sleep 0.1; done
+}
+
+# download / upload: 2 MB from / to camera1 reach the phone / camera1
+# through the tunnel within 15 s.
+download() { [[ "$(on phone timeout 15 socat -u TCP:192.168.1.108:9000,connect-timeout=3 - 2>/dev/null | wc -c)" == 2000000 ]]; }
+upload() { [[ "$(head -c 2000000 /dev/zero | on phone timeout 15 socat -t 10 - TCP:192.168.1.108:9001,connect-timeout=3 2>/dev/null | tr -d ' ')" == 2000000 ]]; }
 
 # pings FROM ADDR: ADDR answers pings from FROM (bounded).
 pings() {

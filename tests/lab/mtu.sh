@@ -20,24 +20,8 @@ cv() { "$CAMVPN" --dir "$site" -q "$@"; }
 
 say "lab: MTU and MSS, $backend backend, phone behind a 1360-byte path that drops fragments"
 topology
-on phone ip link set eth0 mtu 1360
-# Fragments vanish between the phone and the router, both ways: the phone's
-# own before they leave it, the phone's fragmented ones before the router
-# reassembles them (defragmentation is at priority -400).
-on phone nft -f - <<'NFT'
-table ip lab_frag {
-    chain in { type filter hook input priority 0; policy accept; ip frag-off & 0x3fff != 0 drop; }
-}
-NFT
-on router nft -f - <<'NFT'
-table ip lab_frag {
-    chain pre { type filter hook prerouting priority -500; policy accept; iifname "wan0" ip frag-off & 0x3fff != 0 drop; }
-}
-NFT
-# camera1 sends 2 MB on 9000 and counts what it gets on 9001.
-on camera1 socat TCP-LISTEN:9000,fork,reuseaddr "SYSTEM:head -c 2000000 /dev/zero" >/dev/null 2>&1 &
-on camera1 socat TCP-LISTEN:9001,fork,reuseaddr "SYSTEM:wc -c" >/dev/null 2>&1 &
-for _ in $(seq 50); do on camera1 ss -ltn | grep -q ':9001 ' && break; sleep 0.1; done
+mobile_path router
+bulk_camera1
 
 cv init --platform linux --endpoint 203.0.113.1 --interface "$wg" --wan-if wan0 --lan-if lan0 \
     --firewall "$backend" --camera "camera1=192.168.1.108" >/dev/null 2>&1
@@ -50,9 +34,6 @@ check "the rendered phone config carries MTU 1280" grep -qx 'MTU = 1280' "$LAB_T
 # would pick the MTU from the route on its own; phone apps do not).
 sed 's/^MTU = .*/MTU = 1420/' "$LAB_TMP/out/peers/phone.conf" >"$LAB_TMP/by-hand.conf"
 
-# download / upload: 2 MB through the tunnel within 15 s.
-download() { [[ "$(on phone timeout 15 socat -u TCP:192.168.1.108:9000,connect-timeout=3 - 2>/dev/null | wc -c)" == 2000000 ]]; }
-upload() { [[ "$(head -c 2000000 /dev/zero | on phone timeout 15 socat -t 10 - TCP:192.168.1.108:9001,connect-timeout=3 2>/dev/null | tr -d ' ')" == 2000000 ]]; }
 
 say "1. the config camvpn rendered (MTU 1280)"
 wg_up phone "$LAB_TMP/out/peers/phone.conf" "$phone_if"

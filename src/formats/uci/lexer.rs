@@ -95,61 +95,7 @@ impl<'a> Lexer<'a> {
                     self.skip_line();
                     break;
                 }
-                Some(b'\'') => {
-                    self.pos += 1;
-                    loop {
-                        match self.peek() {
-                            None => {
-                                return Err(UciError {
-                                    line: start_line,
-                                    message: "unterminated ' (a single-quoted value never ends)"
-                                        .into(),
-                                });
-                            }
-                            Some(b'\'') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            Some(c) => {
-                                if c == b'\n' {
-                                    self.line += 1;
-                                }
-                                out.push(c);
-                                self.pos += 1;
-                            }
-                        }
-                    }
-                }
-                Some(b'"') => {
-                    self.pos += 1;
-                    loop {
-                        match self.peek() {
-                            None => {
-                                return Err(UciError {
-                                    line: start_line,
-                                    message: "unterminated \" (a double-quoted value never ends)"
-                                        .into(),
-                                });
-                            }
-                            Some(b'"') => {
-                                self.pos += 1;
-                                break;
-                            }
-                            Some(b'\\') => {
-                                if let Some(c) = self.backslash() {
-                                    out.push(c);
-                                }
-                            }
-                            Some(c) => {
-                                if c == b'\n' {
-                                    self.line += 1;
-                                }
-                                out.push(c);
-                                self.pos += 1;
-                            }
-                        }
-                    }
-                }
+                Some(q @ (b'\'' | b'"')) => self.quoted(q, start_line, &mut out)?,
                 Some(b'\\') => {
                     if let Some(c) = self.backslash() {
                         out.push(c);
@@ -167,6 +113,43 @@ impl<'a> Lexer<'a> {
         String::from_utf8(out)
             .map(Arg::Word)
             .map_err(|_| self.err("the value is not valid UTF-8"))
+    }
+
+    /// A quoted part of an argument, opened by `quote` (at the cursor), into
+    /// `out`: as uci reads it, backslash escapes count inside double quotes
+    /// only, and a value may run over lines.
+    fn quoted(&mut self, quote: u8, start_line: usize, out: &mut Vec<u8>) -> Result<(), UciError> {
+        self.pos += 1;
+        loop {
+            match self.peek() {
+                None => {
+                    return Err(UciError {
+                        line: start_line,
+                        message: if quote == b'"' {
+                            "unterminated \" (a double-quoted value never ends)".into()
+                        } else {
+                            "unterminated ' (a single-quoted value never ends)".into()
+                        },
+                    });
+                }
+                Some(c) if c == quote => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') if quote == b'"' => {
+                    if let Some(c) = self.backslash() {
+                        out.push(c);
+                    }
+                }
+                Some(c) => {
+                    if c == b'\n' {
+                        self.line += 1;
+                    }
+                    out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
     }
 
     /// Consumes the end of a command: `;` keeps the line, '\n' moves on.
