@@ -108,6 +108,9 @@ export LC_ALL=C.UTF-8 ANSIBLE_HOME=$LAB_TMP/ansible ANSIBLE_LOCAL_TEMP=$LAB_TMP/
     ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
     ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_CONFIG=$LAB_TMP/ansible.cfg
 : >"$ANSIBLE_CONFIG" # none of the host's
+check "the collection's version is camvpn's (Cargo.toml)" \
+    test "$(sed -n 's/^version: //p' "$ROOT/ansible/galaxy.yml")" = \
+    "$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -1)"
 check "ansible-galaxy builds the collection" \
     "$BIN/ansible-galaxy" collection build "$ROOT/ansible" --output-path "$LAB_TMP" >/dev/null
 check "ansible-galaxy installs it" \
