@@ -134,16 +134,14 @@ if dpkg-query -W -f '${Status}' camvpn 2>/dev/null | grep -q 'install ok'; then
 else
     # Installed as the Ansible role installs camvpn_package (camvpn.fleet.install,
     # here over a local connection): dpkg -i when the version differs.
-    ansible_bin=$(scripts/ansible-venv.sh)
-    export LC_ALL=C.UTF-8 ANSIBLE_HOME=$tmp/ansible ANSIBLE_LOCAL_TEMP=$tmp/ansible/tmp \
-        ANSIBLE_COLLECTIONS_PATH=$tmp/collections ANSIBLE_CONFIG=$tmp/ansible.cfg \
-        ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_NOCOLOR=1
-    : >"$ANSIBLE_CONFIG"
-    "$ansible_bin/ansible-galaxy" collection install -p "$tmp/collections" ansible/ >/dev/null
+    # shellcheck source=scripts/ansible-env.sh
+    . scripts/ansible-env.sh
+    ansible_env "$tmp"
+    "$ANSIBLE_BIN/ansible-galaxy" collection install ansible/ >/dev/null
     install_pkg() { # LOG PACKAGE [ARGS...]
         local log=$1 pkg=$2
         shift 2
-        "$ansible_bin/ansible" localhost -c local -o -m camvpn.fleet.install -a "package=$(realpath "$pkg")" "$@" \
+        "$ANSIBLE_BIN/ansible" localhost -c local -o -m camvpn.fleet.install -a "package=$(realpath "$pkg")" "$@" \
             >"$tmp/$log.log" 2>&1 || true
     }
     install_pkg first "$deb"

@@ -32,14 +32,17 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
     let spec = sync::read_spec(&a.spec)?;
     let mut synced = sync::sync(dir, &spec, a.dry_run)?;
     let target = a.out.clone().unwrap_or_else(|| sync::default_out(dir));
-    if a.dry_run {
+    let answer = |synced, host_changed| {
         out.print_json(&Answer {
             synced,
             rendered: target.display().to_string(),
-            applied: false,
-            host_changed: false,
-            dry_run: true,
-        })?;
+            applied: a.apply && !a.dry_run,
+            host_changed,
+            dry_run: a.dry_run,
+        })
+    };
+    if a.dry_run {
+        answer(synced, false)?;
         return Ok(Outcome::Done);
     }
     let templates = out.templates()?;
@@ -77,12 +80,6 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
         host_changed = applied.changed;
         synced.changed |= host_changed;
     }
-    out.print_json(&Answer {
-        synced,
-        rendered: target.display().to_string(),
-        applied: a.apply,
-        host_changed,
-        dry_run: false,
-    })?;
+    answer(synced, host_changed)?;
     Ok(Outcome::Done)
 }

@@ -85,7 +85,7 @@ pub(super) fn apply(
     {
         // Switching backends: the new one is in place, now drop the old.
         remove_firewall(host, prev.firewall)?;
-        host.changed = true;
+        host.mark_changed(true);
     }
 
     // 2. Forwarding.
@@ -114,7 +114,7 @@ pub(super) fn apply(
     } else if let Some(old) = previous.as_ref().and_then(|p| p.relay_conf.as_ref()) {
         // The relay was turned off: its tunnel goes.
         wg_down(host, RELAY_IF, old)?;
-        host.changed = true;
+        host.mark_changed(true);
         host.remove(old)?;
     }
     wg_interface(host, &iface, &wg_conf, artifact(arts, &conf_name))?;
@@ -162,7 +162,7 @@ fn wg_interface(host: &mut Host<'_>, iface: &str, path: &Path, conf: &Artifact) 
     } else {
         // wg-quick says what it does on standard error.
         let out = host.run(&["wg-quick", "up", &path_s])?;
-        host.changed |= !host.dry_run;
+        host.mark_changed(true);
         if !out.stderr.is_empty() {
             (host.report)(Event::Output(out.stderr));
         }
@@ -204,7 +204,7 @@ fn set_sysctl(host: &mut Host<'_>, path: &str, value: &str) -> Result<Option<Str
             path: path.into(),
             source,
         })?;
-        host.changed = true;
+        host.mark_changed(true);
     }
     Ok(Some(now))
 }
@@ -214,17 +214,12 @@ fn load_nft(host: &mut Host<'_>, rules: &[u8]) -> Result<()> {
     (host.report)(Event::Content("camvpn.nft".into(), text));
     // The check parses against the running kernel; the load is one transaction.
     host.run_input(&["nft", "-c", "-f", "-"], rules, "camvpn.nft")?;
-    let before = nft_table();
+    // camvpn's table as nft lists it, without counters (none when absent).
+    let table = || Host::state(&["nft", "-s", "list", "table", "inet", "camvpn"]);
+    let before = table();
     host.run_input(&["nft", "-f", "-"], rules, "camvpn.nft")?;
-    host.changed |= !host.dry_run && nft_table() != before;
+    host.mark_changed(table() != before);
     Ok(())
-}
-
-/// camvpn's nft table as nft lists it, without counters (none when absent).
-fn nft_table() -> Option<Vec<u8>> {
-    Host::probe(&["nft", "-s", "list", "table", "inet", "camvpn"])
-        .filter(|o| o.status.success())
-        .map(|o| o.stdout)
 }
 
 /// Loads camvpn's chains for both families; when that fails, the rules of
@@ -277,7 +272,7 @@ fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8], rescue_dir: &Path) -
             if !host.dry_run {
                 for (tool, before) in &saved {
                     let now = exec(&[&format!("{tool}-save")], None)?.stdout;
-                    host.changed |= comparable(&now) != comparable(before);
+                    host.mark_changed(comparable(&now) != comparable(before));
                 }
             }
             Ok(())

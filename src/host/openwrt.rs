@@ -15,7 +15,9 @@ pub(super) fn apply(arts: &[Artifact], host: &mut Host<'_>) -> Result<()> {
         "camvpn.uci".into(),
         String::from_utf8_lossy(batch).into_owned(),
     ));
-    let before = uci_export();
+    // Every UCI config as `uci export` prints it (none when uci fails).
+    let export = || Host::state(&["uci", "export"]);
+    let before = export();
     let out = host.run_input(&["uci", "batch"], batch, "camvpn.uci")?;
     // uci batch reports a failing command on stderr and carries on.
     if out.stderr.contains("uci: ") {
@@ -24,7 +26,7 @@ pub(super) fn apply(arts: &[Artifact], host: &mut Host<'_>) -> Result<()> {
             out.stderr.trim()
         )));
     }
-    host.changed |= !host.dry_run && uci_export() != before;
+    host.mark_changed(export() != before);
     host.run(&["ubus", "call", "network", "reload"])?;
     host.run(&["fw4", "reload"])?;
     // miniupnpd reads its permission rules when it starts.
@@ -38,11 +40,4 @@ pub(super) fn apply(arts: &[Artifact], host: &mut Host<'_>) -> Result<()> {
         ])?;
     }
     Ok(())
-}
-
-/// Every UCI config as `uci export` prints it (none when uci fails).
-fn uci_export() -> Option<Vec<u8>> {
-    Host::probe(&["uci", "export"])
-        .filter(|o| o.status.success())
-        .map(|o| o.stdout)
 }

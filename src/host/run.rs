@@ -54,6 +54,20 @@ impl<'a> Host<'a> {
             .ok()
     }
 
+    /// What a command that reads state printed, when it succeeded (to
+    /// compare the host before and after a change).
+    pub(super) fn state(argv: &[&str]) -> Option<Vec<u8>> {
+        Self::probe(argv)
+            .filter(|o| o.status.success())
+            .map(|o| o.stdout)
+    }
+
+    /// Records that the host changed when `changed` (never in a dry run,
+    /// which changes nothing).
+    pub(super) fn mark_changed(&mut self, changed: bool) {
+        self.changed |= changed && !self.dry_run;
+    }
+
     /// Runs a command that changes the host.
     pub(super) fn run(&mut self, argv: &[&str]) -> Result<Captured> {
         (self.report)(Event::Action(format!("run: {}", show(argv))));
@@ -85,9 +99,7 @@ impl<'a> Host<'a> {
         if self.dry_run {
             return Ok(());
         }
-        if fs::read(path).ok().as_deref() != Some(bytes) {
-            self.changed = true;
-        }
+        self.mark_changed(fs::read(path).ok().as_deref() != Some(bytes));
         crate::store::make_dir(path.parent().unwrap_or(Path::new("/")), 0o700)?;
         write_file(path, bytes, mode)
     }
@@ -100,7 +112,7 @@ impl<'a> Host<'a> {
         if self.dry_run {
             return Ok(());
         }
-        self.changed = true;
+        self.mark_changed(true);
         fs::remove_file(path).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,

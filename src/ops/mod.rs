@@ -113,9 +113,18 @@ fn read_text(path: &std::path::Path) -> Result<String> {
         std::fs::read_to_string(path)
     };
     read.map_err(|source| Error::Read {
-        path: path.to_path_buf(),
+        path: input_name(path),
         source,
     })
+}
+
+/// How errors name an input read by [`read_text`]: `-` is standard input.
+fn input_name(path: &std::path::Path) -> std::path::PathBuf {
+    if path == std::path::Path::new("-") {
+        "standard input".into()
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// Loads the secrets of `site`, moving the warnings about their files (modes

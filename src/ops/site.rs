@@ -653,8 +653,9 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
     use crate::model::peer::Peer;
     use crate::targets::context::FORMAT;
 
-    let path = req.file.as_path();
-    let text = super::read_text(path)?;
+    let text = super::read_text(&req.file)?;
+    let name = super::input_name(&req.file);
+    let path = name.as_path();
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::File {
         path: path.to_path_buf(),
         message: format!("not the JSON of camvpn export: {e}"),

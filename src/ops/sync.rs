@@ -40,6 +40,20 @@ pub struct CameraSpec {
     pub mac: Option<MacAddr>,
 }
 
+impl CameraSpec {
+    /// The camera to add (vendor preset: generic when the spec names none).
+    fn new_camera(&self) -> NewCamera {
+        NewCamera {
+            mac: self.mac,
+            ..NewCamera::new(
+                self.name.clone(),
+                self.ip,
+                self.vendor.clone().unwrap_or_else(|| "generic".into()),
+            )
+        }
+    }
+}
+
 /// A peer of the spec.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +63,13 @@ pub struct PeerSpec {
     /// The cameras it may reach; omitted: every camera.
     #[serde(default)]
     pub cameras: Option<Vec<CameraName>>,
+}
+
+impl PeerSpec {
+    /// The cameras it may reach.
+    fn access(&self) -> Access {
+        self.cameras.clone().map_or(Access::All, Access::Only)
+    }
 }
 
 /// The whole desired site.
@@ -101,11 +122,7 @@ pub fn read_spec(path: &Path) -> Result<Spec> {
         let refused = refused_value(&text, e.path());
         let inner = e.into_inner();
         Error::File {
-            path: if path == Path::new("-") {
-                PathBuf::from("the spec on standard input")
-            } else {
-                path.to_path_buf()
-            },
+            path: super::input_name(path),
             message: if field == "." {
                 format!(
                     "{inner} (the spec is a JSON object: platform, endpoint, cameras, peers, ...)"
@@ -249,15 +266,7 @@ pub fn sync(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
             }
             None => {
                 out.cameras.added.push(c.name.to_string());
-                NewCamera {
-                    mac: c.mac,
-                    ..NewCamera::new(
-                        c.name.clone(),
-                        c.ip,
-                        c.vendor.clone().unwrap_or_else(|| "generic".into()),
-                    )
-                }
-                .add_to(&mut want)?;
+                c.new_camera().add_to(&mut want)?;
             }
         }
     }
@@ -269,10 +278,6 @@ pub fn sync(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
 
     // Peers: existing ones keep keys and addresses; their camera lists are
     // the spec's.
-    let access = |p: &PeerSpec| match &p.cameras {
-        None => Access::All,
-        Some(list) => Access::Only(list.clone()),
-    };
     want.peers
         .retain(|p| spec.peers.iter().any(|s| s.name == p.name));
     for p in &have.peers {
@@ -284,7 +289,7 @@ pub fn sync(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
     let mut new_peers = Vec::new();
     for s in &spec.peers {
         if let Some(p) = want.peers.iter_mut().find(|p| p.name == s.name) {
-            let a = access(s);
+            let a = s.access();
             if p.cameras != a {
                 out.peers.changed.push(s.name.to_string());
                 p.cameras = a;
@@ -292,7 +297,7 @@ pub fn sync(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
         } else {
             out.peers.added.push(s.name.to_string());
             let settings = PeerSettings {
-                cameras: access(s),
+                cameras: s.access(),
                 ..PeerSettings::default()
             };
             new_peers.extend(admit(
@@ -338,18 +343,7 @@ fn create(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
         firewall: spec.firewall.unwrap_or_default(),
         camera_internet: false,
         log_drops: false,
-        cameras: spec
-            .cameras
-            .iter()
-            .map(|c| NewCamera {
-                mac: c.mac,
-                ..NewCamera::new(
-                    c.name.clone(),
-                    c.ip,
-                    c.vendor.clone().unwrap_or_else(|| "generic".into()),
-                )
-            })
-            .collect(),
+        cameras: spec.cameras.iter().map(CameraSpec::new_camera).collect(),
         peers: Vec::new(),
         import_forwards: None,
         adopt: None,
@@ -359,12 +353,7 @@ fn create(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
         peer_access: spec
             .peers
             .iter()
-            .map(|p| {
-                (
-                    p.name.clone(),
-                    p.cameras.clone().map_or(Access::All, Access::Only),
-                )
-            })
+            .map(|p| (p.name.clone(), p.access()))
             .collect(),
     };
     let created = site::create(dir, req)?;

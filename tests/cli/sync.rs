@@ -184,9 +184,8 @@ fn a_bad_spec_exits_2_naming_the_field_and_changes_nothing() {
     assert!(!fresh.dir().exists());
 }
 
-#[test]
-fn the_spec_comes_on_standard_input_too() {
-    let s = Site::new();
+/// `sync -` fed `spec` on standard input: its output.
+fn sync_stdin(s: &Site, spec: &Value) -> std::process::Output {
     let mut child = Command::new(BIN)
         .arg("--dir")
         .arg(s.dir())
@@ -200,9 +199,26 @@ fn the_spec_comes_on_standard_input_too() {
         .stdin
         .take()
         .unwrap()
-        .write_all(spec().to_string().as_bytes())
+        .write_all(spec.to_string().as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_spec_comes_on_standard_input_too() {
+    let s = Site::new();
+    // A bad one is named as standard input, not "-".
+    let mut bad = spec();
+    bad["cameras"][0]["ip"] = json!("192.168.1.300");
+    let refused = sync_stdin(&s, &bad);
+    assert_eq!(refused.status.code(), Some(2));
+    let says = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        says.contains(r#"standard input: cameras[0].ip = "192.168.1.300""#),
+        "{says}"
+    );
+    assert!(!s.dir().exists());
+    let out = sync_stdin(&s, &spec());
     assert!(
         out.status.success(),
         "{}",

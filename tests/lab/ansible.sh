@@ -20,7 +20,10 @@
 source "$(dirname "$0")/lib.sh"
 : "${CAMVPN:?set CAMVPN to the camvpn binary}"
 ROOT=$(cd "$LAB_DIR/../.." && pwd)
-BIN=$("$ROOT/scripts/ansible-venv.sh")
+# shellcheck source=scripts/ansible-env.sh
+source "$ROOT/scripts/ansible-env.sh"
+ansible_env "$LAB_TMP"
+BIN=$ANSIBLE_BIN
 
 # The mount points the routers' tmpfs go on; made here (and removed again)
 # when this host has none.
@@ -102,12 +105,9 @@ done
 # in_router ROUTER COMMAND...: COMMAND in the router's namespaces, as SSH sees them.
 in_router() { local r=$1; shift; nsenter -t "${SSHD[$r]}" -m -n "$@"; }
 
+export ANSIBLE_SSH_CONTROL_PATH_DIR=$LAB_TMP/cp ANSIBLE_HOST_KEY_CHECKING=False \
+    ANSIBLE_RETRY_FILES_ENABLED=0
 # The collection, built and installed as a user would.
-export LC_ALL=C.UTF-8 ANSIBLE_HOME=$LAB_TMP/ansible ANSIBLE_LOCAL_TEMP=$LAB_TMP/ansible/tmp \
-    ANSIBLE_COLLECTIONS_PATH=$LAB_TMP/collections ANSIBLE_SSH_CONTROL_PATH_DIR=$LAB_TMP/cp \
-    ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
-    ANSIBLE_PYTHON_INTERPRETER=auto_silent ANSIBLE_CONFIG=$LAB_TMP/ansible.cfg
-: >"$ANSIBLE_CONFIG" # none of the host's
 check "the collection's version is camvpn's (Cargo.toml)" \
     test "$(sed -n 's/^version: //p' "$ROOT/ansible/galaxy.yml")" = \
     "$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -1)"
@@ -179,6 +179,13 @@ play() {
         >"$LAB_TMP/play-$n.log" 2>&1 || rc=$?
     echo "$rc" >"$LAB_TMP/play-$n.rc"
 }
+# play_ok N [ARGS...]: play, which must succeed; when it does not, its
+# output is shown and the lab stops here (what follows builds on it).
+play_ok() {
+    play "$@"
+    check "the playbook succeeds" test "$(cat "$LAB_TMP/play-$1.rc")" = 0
+    [[ $(cat "$LAB_TMP/play-$1.rc") == 0 ]] || { show_log "$1"; lab_done; }
+}
 # recap N HOST FIELD: FIELD (ok, changed, failed...) of HOST in run N's recap.
 recap() {
     sed -n "/PLAY RECAP/,\$p" "$LAB_TMP/play-$1.log" | awk -v h="$2" -v f="$3" \
@@ -209,9 +216,7 @@ host_firewall nft accept wg0
 on outside ip route add 10.66.0.0/24 via 203.0.113.1
 
 say "1. the first run installs camvpn and creates three sites"
-play 1
-check "the playbook succeeds" test "$(cat "$LAB_TMP/play-1.rc")" = 0
-[[ $(cat "$LAB_TMP/play-1.rc") == 0 ]] || { show_log 1; lab_done; }
+play_ok 1
 for r in router r2 r3; do
     check "$r: changed, nothing failed" changed_ok 1 "$r"
 done
@@ -252,16 +257,13 @@ denied() {
 denied refute
 
 say "3. a second run changes nothing"
-play 2
-check "the playbook succeeds" test "$(cat "$LAB_TMP/play-2.rc")" = 0
-[[ $(cat "$LAB_TMP/play-2.rc") == 0 ]] || { show_log 2; lab_done; }
+play_ok 2
 for r in router r2 r3; do check "$r: changed=0" is 2 "$r" changed 0; done
 
 say "   a router that lost its tunnel and firewall (a reboot) gets them back, and says so"
 in_router router wg-quick down /etc/wireguard/wg0.conf 2>/dev/null
 in_router router nft delete table inet camvpn
-play 2b
-check "the playbook succeeds" test "$(cat "$LAB_TMP/play-2b.rc")" = 0
+play_ok 2b
 check "router changed (its site did not)" changed 2b router
 check "camvpn said the host changed" grep -q '"host_changed": true' "$LAB_TMP/play-2b.log"
 check "r2: changed=0" is 2b r2 changed 0
@@ -281,9 +283,7 @@ before_r3=$(site_sum r3)
 before_r2=$(site_sum r2)
 site_of r2 2 "owner tablet" 192.168.2.10 >"$LAB_TMP/inv/host_vars/r2.yml"
 say "   first in check mode (--check): told, nothing written"
-play 3c --check
-check "the check run succeeds" test "$(cat "$LAB_TMP/play-3c.rc")" = 0
-[[ $(cat "$LAB_TMP/play-3c.rc") == 0 ]] || show_log 3c
+play_ok 3c --check
 check "r2 would change" changed 3c r2
 check "router would not" is 3c router changed 0
 check "r3 (raw) would not" is 3c r3 changed 0
@@ -291,9 +291,7 @@ check "camvpn was asked for a dry run on r2" grep -q '"dry_run": true' "$LAB_TMP
 check "r2's site is untouched" test "$(site_sum r2)" = "$before_r2"
 refute "the new peer's config is there" test -e "$fetched/r2/peers/tablet.conf"
 say "   then for real"
-play 3
-check "the playbook succeeds" test "$(cat "$LAB_TMP/play-3.rc")" = 0
-[[ $(cat "$LAB_TMP/play-3.rc") == 0 ]] || { show_log 3; lab_done; }
+play_ok 3
 check "r2 changed" changed 3 r2
 check "router: changed=0" is 3 router changed 0
 check "r3: changed=0" is 3 r3 changed 0
