@@ -12,9 +12,8 @@
 #      render time, nft rule count (next to a 2 x 2 site), `nft -c` time, and
 #      the same policy written naively as one rule per tuple;
 #   4. routers: at 5 / 20 / 50 / 200 phones x 16 cameras in four access
-#      lists, the OpenWrt batch (lines, `uci batch` + commit and `fw4 print`
-#      with OpenWrt's own tools from ../shared/openwrt, camvpn's fw4 rules)
-#      and DD-WRT's rc_firewall block (bytes);
+#      lists, the OpenWrt batch (lines, and the router script's bytes) and
+#      DD-WRT's rc_firewall block and whole nvram write (bytes);
 #   5. size: the stripped release binary and the peak RSS of the bulk run.
 # Usage: scripts/bench.sh [--quick]   (--quick: fewer runs, N = 100 only)
 # BENCH_PROFILE=router measures the size-tuned build routers get
@@ -223,8 +222,6 @@ row "nft -c, naive rule per tuple" "$(mean_ms fw-check 1)" - -
 # ---------------------------------------------------------------- 4. routers
 echo
 echo "== 4. routers: phones x 16 cameras in 4 access lists"
-owrt=$PWD/../shared/openwrt/owrt
-[ -x "$owrt" ] || owrt=
 # A site of $2 phones and 16 hikvision cameras on platform $1: every camera;
 # the first half; the second half; RTSP of every camera.
 router_site() {
@@ -237,30 +234,18 @@ router_site() {
     "$bin" -q --dir "$dir" peer add --no-qr --count "$q" --prefix c --cameras "$(seq -s, -f 'c%g' 9 16)"
     "$bin" -q --dir "$dir" peer add --no-qr --count "$((phones - 3 * q))" --prefix d --only rtsp
 }
-printf '%-8s %12s %14s %10s %12s %16s\n' phones "uci lines" "uci+commit ms" "fw4 ms" "fw4 rules" "rc_firewall B"
+printf '%-8s %12s %14s %16s %14s\n' phones "uci lines" "router sh B" "rc_firewall B" "nvram B"
 for phones in 5 20 50 200; do
     d=$work/router-$phones
     router_site "$d/ow" openwrt "$phones"
     "$bin" -q --dir "$d/ow" render --no-peers --uci-dir tests/fixtures/openwrt --out "$d/ow-out"
     router_site "$d/dd" ddwrt "$phones"
-    "$bin" -q --dir "$d/dd" render --no-peers --out "$d/dd-out"
+    dd_said=$("$bin" --dir "$d/dd" render --no-peers --nvram-budget 1000000 --out "$d/dd-out" 2>&1)
     block=$(sed -n "/cat <<'CAMVPN'\$/,/^CAMVPN\$/p" "$d/dd-out/camvpn-ddwrt.sh" | sed '1d;$d' | wc -c)
-    lines=$(wc -l <"$d/ow-out/camvpn.uci")
-    uci_ms=- fw4_ms=- fw4_rules=-
-    if [ -n "$owrt" ]; then
-        cp -r tests/fixtures/openwrt "$d/cfg"
-        t0=$(date +%s%N)
-        "$owrt" uci "$d/cfg" batch <"$d/ow-out/camvpn.uci" >/dev/null
-        "$owrt" uci "$d/cfg" commit
-        t1=$(date +%s%N)
-        OWRT_WAN_ADDR=203.0.113.1/24 "$owrt" fw4 "$d/cfg" >"$d/fw4.nft" 2>/dev/null
-        t2=$(date +%s%N)
-        uci_ms=$(((t1 - t0) / 1000000)) fw4_ms=$(((t2 - t1) / 1000000))
-        fw4_rules=$(grep -c 'comment "!fw4: camvpn' "$d/fw4.nft" || true)
-    fi
-    printf '%-8s %12s %14s %10s %12s %16s\n' "$phones" "$lines" "$uci_ms" "$fw4_ms" "$fw4_rules" "$block"
+    nvram=$(printf '%s\n' "$dd_said" | sed -n 's/.* writes \([0-9]*\) bytes to nvram.*/\1/p')
+    printf '%-8s %12s %14s %16s %14s\n' "$phones" "$(wc -l <"$d/ow-out/camvpn.uci")" \
+        "$(wc -c <"$d/ow-out/camvpn-openwrt.sh")" "$block" "${nvram:--}"
 done
-[ -n "$owrt" ] || echo "(no ../shared/openwrt here: OpenWrt's uci and fw4 were not timed)"
 
 # ---------------------------------------------------------------- 5. size
 echo

@@ -24,12 +24,6 @@ need wg:wireguard-tools wg-quick:wireguard-tools wireguard-go:wireguard-go \
     '/usr/lib/python3*/ensurepip/__init__.py:python3-venv' qemu-mips-static:qemu-user-static \
     mips-linux-gnu-objcopy:binutils-mips-linux-gnu file:file ar:binutils dpkg-deb:dpkg \
     /usr/sbin/sshd:openssh-server ssh:openssh-client nsenter:util-linux
-# OpenWrt's uci and firewall4 (../shared/openwrt) are built from source once.
-if [ -x ../shared/openwrt/owrt ]; then
-    need cmake:cmake cc:build-essential make:build-essential pkg-config:pkg-config \
-        /usr/include/json-c/json.h:libjson-c-dev
-    ../shared/openwrt/owrt build
-fi
 
 # ansible-core (pinned, from PyPI) for the Ansible lab, in a virtualenv.
 scripts/ansible-venv.sh >/dev/null

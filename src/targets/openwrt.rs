@@ -7,6 +7,16 @@
 //! Port forwards (`redirect`) to camera addresses are deleted: named ones by
 //! name, anonymous ones as `@redirect[i]` from the highest index down, because
 //! every delete shifts the indices after it.
+//!
+//! Those references are true of the copy of `/etc/config` camvpn read, which
+//! may be stale by the time the batch runs on the router: a second visit from
+//! an old copy would delete whatever sections now stand at those places. So
+//! the laptop's file for the router is `camvpn-openwrt.sh`, which first checks
+//! with the router's own `uci` that every section the batch deletes or edits
+//! without a camvpn name still has the type and options of the copy, and that
+//! camvpn's own sections are the copy's; otherwise it changes nothing and
+//! exits 1. `camvpn apply` on the router reads the live config and runs the
+//! batch itself.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -19,13 +29,15 @@ use crate::error::{Error, Result};
 use crate::formats::uci::{self, Configs, Package};
 use crate::model::relay::RELAY_IF;
 use crate::store::SECRET_FILE;
-use crate::targets::templates::OPENWRT_UCI;
+use crate::targets::templates::{OPENWRT_SCRIPT, OPENWRT_UCI};
 use crate::targets::{Artifact, Input};
 
 /// The firewall zone camvpn creates for the tunnel.
 pub const ZONE: &str = "vpn";
 /// The prefix of camvpn's section names.
 pub const PREFIX: &str = "camvpn_";
+/// The line that ends the batch inside `camvpn-openwrt.sh`.
+const BATCH_END: &str = "CAMVPN_BATCH_END";
 
 /// A deleted port forward, for the comment next to its `delete`.
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +56,63 @@ struct ZoneEdit {
     networks: Vec<String>,
 }
 
+/// What `uci -q get ENTRY` must print on the router for the batch to be
+/// run: the copy's value (empty: the entry must not exist).
+#[derive(Debug, Clone, Serialize)]
+struct Check {
+    entry: String,
+    expect: String,
+}
+
+/// camvpn's own sections in one config, as the copy has them.
+#[derive(Debug, Clone, Serialize)]
+struct Own {
+    package: String,
+    /// Their names in byte order, each followed by a space.
+    names: String,
+}
+
+/// How `uci get` prints a value: a list's elements separated by spaces, an
+/// element with white space in it quoted.
+fn get_text(v: &uci::Value) -> String {
+    match v {
+        uci::Value::Str(s) => s.clone(),
+        uci::Value::List(l) => l
+            .iter()
+            .map(|e| {
+                if e.contains([' ', '\t', '\r', '\n']) {
+                    uci::quote(e)
+                } else {
+                    e.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// The checks that section `index` of `p` is on the router as in the copy:
+/// its type and every option.
+fn section_checks(p: &Package, index: usize, out: &mut Vec<Check>) {
+    let s = &p.sections[index];
+    let entry = format!("{}.{}", p.name, p.reference(index));
+    for (name, value) in &s.options {
+        out.push(Check {
+            entry: format!("{entry}.{name}"),
+            expect: get_text(value),
+        });
+    }
+    out.push(Check {
+        entry,
+        expect: s.stype.clone(),
+    });
+}
+
+/// The section that `reference` (a name or `@type[i]`) names in `p`.
+fn index_of(p: &Package, reference: &str) -> Option<usize> {
+    (0..p.sections.len()).find(|&i| p.reference(i) == reference)
+}
+
 #[derive(Debug, Clone, Serialize)]
 struct OpenwrtCtx {
     iface: String,
@@ -58,6 +127,8 @@ struct OpenwrtCtx {
     iface_deletes: Vec<String>,
     firewall_deletes: Vec<String>,
     removed_redirects: Vec<Removed>,
+    checks: Vec<Check>,
+    own: Vec<Own>,
     cameras: Vec<IpAddr>,
     blocked_cameras: Vec<IpAddr>,
     full_tunnel: Vec<IpAddr>,
@@ -263,6 +334,46 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
     firewall_deletes.extend(named);
     firewall_deletes.extend(camvpn_sections(firewall));
 
+    // What the router must still have for these references to name the
+    // sections they named in the copy.
+    let mut checks = Vec::new();
+    match network
+        .sections
+        .iter()
+        .position(|s| s.name.as_deref() == Some(iface))
+    {
+        Some(i) => section_checks(network, i, &mut checks),
+        None => checks.push(Check {
+            entry: format!("network.{iface}"),
+            expect: String::new(),
+        }),
+    }
+    for (p, references) in [(network, &network_deletes), (firewall, &firewall_deletes)] {
+        for r in references.iter().filter(|r| !r.starts_with(PREFIX)) {
+            if let Some(i) = index_of(p, r) {
+                section_checks(p, i, &mut checks);
+            }
+        }
+    }
+    for e in &zone_edits {
+        if let Some(i) = index_of(firewall, &e.reference) {
+            section_checks(firewall, i, &mut checks);
+        }
+    }
+    let own = current
+        .packages
+        .values()
+        .filter(|p| ["network", "firewall", "upnpd"].contains(&p.name.as_str()))
+        .map(|p| {
+            let mut ours = camvpn_sections(p);
+            ours.sort();
+            Own {
+                package: p.name.clone(),
+                names: ours.iter().flat_map(|n| [n.as_str(), " "]).collect(),
+            }
+        })
+        .collect();
+
     let blocked: Vec<IpAddr> = [&policy.v4, &policy.v6]
         .into_iter()
         .flat_map(|f| f.cameras.iter().filter(|c| !f.internet.contains(c)))
@@ -286,6 +397,8 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
         iface_deletes,
         firewall_deletes,
         removed_redirects: removed,
+        checks,
+        own,
         cameras,
         blocked_cameras: blocked,
         full_tunnel: policy
@@ -297,6 +410,19 @@ pub fn render(input: &Input<'_>) -> Result<Vec<Artifact>> {
             .collect(),
     };
     let value = context! { openwrt => Value::from(Serde(&owrt)), ..input.value.clone() };
-    let text = input.templates.render(OPENWRT_UCI, &value)?;
-    Ok(vec![Artifact::new("camvpn.uci", text, SECRET_FILE)])
+    let batch = input.templates.render(OPENWRT_UCI, &value)?;
+    // The script carries the batch in a here-document ended by this line.
+    if batch.lines().any(|l| l == BATCH_END) {
+        return Err(Error::Conflict(format!(
+            "the batch has a line '{BATCH_END}', which would end it early in camvpn-openwrt.sh"
+        )));
+    }
+    let script = input.templates.render(
+        OPENWRT_SCRIPT,
+        &context! { batch => &batch, batch_end => BATCH_END, ..value },
+    )?;
+    Ok(vec![
+        Artifact::new("camvpn.uci", batch, SECRET_FILE),
+        Artifact::new("camvpn-openwrt.sh", script, SECRET_FILE),
+    ])
 }

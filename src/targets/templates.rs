@@ -35,6 +35,9 @@ pub const RELAY_NFT: &str = "relay/camvpn-relay.nft.j2";
 pub const RELAY_README: &str = "relay/README.txt.j2";
 /// The `uci batch` file (OpenWrt).
 pub const OPENWRT_UCI: &str = "openwrt/camvpn.uci.j2";
+/// The script for the router that checks its config, then runs the batch
+/// (OpenWrt, from a laptop).
+pub const OPENWRT_SCRIPT: &str = "openwrt/camvpn-openwrt.sh.j2";
 /// The nvram script (DD-WRT).
 pub const DDWRT_SCRIPT: &str = "ddwrt/camvpn-ddwrt.sh.j2";
 /// camvpn's block in nvram `rc_firewall` (DD-WRT), part of the script.
@@ -82,6 +85,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         OPENWRT_UCI,
         include_str!("../../templates/openwrt/camvpn.uci.j2"),
+    ),
+    (
+        OPENWRT_SCRIPT,
+        include_str!("../../templates/openwrt/camvpn-openwrt.sh.j2"),
     ),
     (
         DDWRT_SCRIPT,

@@ -287,18 +287,131 @@ pub fn skip(test: &str, why: &str) {
     }
 }
 
-/// OpenWrt's own `uci` and firewall4 (`../shared/openwrt/owrt`), when this
-/// checkout has them; otherwise the test is skipped with a line saying so.
-pub fn owrt_or_skip(test: &str) -> Option<PathBuf> {
-    let owrt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/openwrt/owrt");
-    if owrt.exists() {
-        Some(owrt)
-    } else {
-        skip(
-            test,
-            "needs OpenWrt's uci and firewall4 from ../shared/openwrt, which this checkout does not have",
-        );
-        None
+/// An OpenWrt router for the tests: its `/etc/config` in a directory,
+/// driven by the uci model (`tests/tools/uci`, written from uci's
+/// documentation: OpenWrt's own uci is in no registry the tests reach), and
+/// stand-ins for `ubus` and `fw4` that log their calls.
+pub struct Router {
+    pub cfg: PathBuf,
+    tools: PathBuf,
+}
+
+/// The folder of the uci model.
+const UCI_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools");
+/// A stock OpenWrt config with old port forwards.
+pub const OPENWRT_STOCK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/openwrt");
+
+impl Router {
+    /// A router with the stock config (and its old port forwards) in the
+    /// folder `name` of the site's temp dir.
+    pub fn stock(s: &Site, name: &str) -> Self {
+        let cfg = s.path(name);
+        fs::create_dir_all(&cfg).unwrap();
+        for f in ["network", "firewall", "system", "upnpd"] {
+            fs::copy(Path::new(OPENWRT_STOCK).join(f), cfg.join(f)).unwrap();
+        }
+        let tools = s.path(&format!("{name}-tools"));
+        fs::create_dir_all(&tools).unwrap();
+        for t in ["ubus", "fw4"] {
+            let p = tools.join(t);
+            fs::write(
+                &p,
+                format!(
+                    "#!/bin/sh\necho \"{t} $*\" >> '{}'\n",
+                    tools.join("log").display()
+                ),
+            )
+            .unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Router { cfg, tools }
+    }
+
+    /// The router's `uci` with `args`; its output (it must succeed).
+    pub fn uci(&self, args: &[&str]) -> String {
+        tool(
+            Command::new(Path::new(UCI_MODEL).join("uci"))
+                .args(args)
+                .env("UCI_CONFIG_DIR", &self.cfg),
+        )
+    }
+
+    /// `uci -q get KEY`: `None` where there is no such entry.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let out = Command::new(Path::new(UCI_MODEL).join("uci"))
+            .args(["-q", "get", key])
+            .env("UCI_CONFIG_DIR", &self.cfg)
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+    }
+
+    /// `uci batch` of `text` (as a person would feed camvpn.uci to it).
+    pub fn batch(&self, text: &str) -> String {
+        let mut child = Command::new(Path::new(UCI_MODEL).join("uci"))
+            .arg("batch")
+            .env("UCI_CONFIG_DIR", &self.cfg)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+        let done = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&done.stderr).into_owned()
+    }
+
+    /// Runs a script on the router as its owner would (`sh FILE` under
+    /// `BusyBox` ash), with the router's `uci`, `ubus` and `fw4` first on PATH.
+    pub fn run(&self, script: &Path) -> Ran {
+        let out = Command::new("busybox")
+            .arg("sh")
+            .arg(script)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{UCI_MODEL}:{}",
+                    self.tools.display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .env("UCI_CONFIG_DIR", &self.cfg)
+            .output()
+            .expect("busybox sh (scripts/test.sh installs it)");
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// What the router's reload stand-ins were called with, and forgets it.
+    pub fn reloads(&self) -> String {
+        let log = self.tools.join("log");
+        let text = fs::read_to_string(&log).unwrap_or_default();
+        let _ = fs::remove_file(log);
+        text
+    }
+
+    /// A copy of the router's `/etc/config`, as an installer takes it to a
+    /// laptop (`scp -r root@router:/etc/config`).
+    pub fn copy(&self, s: &Site, name: &str) -> PathBuf {
+        let to = s.path(name);
+        let _ = fs::remove_dir_all(&to);
+        fs::create_dir_all(&to).unwrap();
+        for e in fs::read_dir(&self.cfg).unwrap().flatten() {
+            if !e.file_name().to_string_lossy().starts_with('.') {
+                fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+        to
+    }
+
+    /// A config file of the router.
+    pub fn file(&self, name: &str) -> String {
+        fs::read_to_string(self.cfg.join(name)).unwrap()
     }
 }
 

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::sync::Mutex;
 
-use crate::common::{BIN, owrt_or_skip, root_or_skip};
+use crate::common::{BIN, root_or_skip};
 
 /// Lab runs measure packet loss and handshakes: never two at once.
 static LAB: Mutex<()> = Mutex::new(());
@@ -77,16 +77,6 @@ fn lab_firewall_ddwrt_rc_firewall_next_to_an_accepting_host_firewall() {
     run("firewall.sh", &["ddwrt", "accept"]);
 }
 
-/// Issue 15: 50 phones x 16 cameras on OpenWrt, with the ruleset OpenWrt's
-/// own firewall4 makes of the batch loaded into the lab router.
-#[test]
-fn lab_scale_openwrt_fw4_ruleset_at_50_phones_by_16_cameras() {
-    let Some(owrt) = owrt_or_skip("lab scale.sh openwrt") else {
-        return;
-    };
-    run_with("scale.sh", &["openwrt"], &[("OWRT", &owrt)]);
-}
-
 /// Issue 15: 50 phones x 16 cameras on DD-WRT: its firewall and the
 /// `rc_firewall` block camvpn stored.
 #[test]
@@ -136,14 +126,6 @@ fn lab_relay_behind_carrier_nat_nft() {
 #[test]
 fn lab_relay_behind_carrier_nat_iptables() {
     run("relay.sh", &["iptables"]);
-}
-
-#[test]
-fn lab_relay_behind_carrier_nat_openwrt_fw4() {
-    let Some(owrt) = owrt_or_skip("lab relay.sh openwrt") else {
-        return;
-    };
-    run_with("relay.sh", &["openwrt"], &[("OWRT", &owrt)]);
 }
 
 #[test]

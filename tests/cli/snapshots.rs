@@ -213,6 +213,7 @@ fn openwrt_batch() {
     ]);
     insta::with_settings!({ filters => key_filters() }, {
         insta::assert_snapshot!("openwrt_camvpn_uci", fs::read_to_string(out.join("camvpn.uci")).unwrap());
+        insta::assert_snapshot!("openwrt_camvpn_openwrt_sh", fs::read_to_string(out.join("camvpn-openwrt.sh")).unwrap());
     });
 }
 
