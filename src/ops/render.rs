@@ -6,20 +6,119 @@
 //! Directories are made when the first file needs them, and removed again
 //! (when empty) if the render fails: a failed render changes nothing.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use serde::{Deserialize, Serialize};
+
 use super::{Notices, Progress, load_secrets};
 use crate::error::Result;
-use crate::model::site::{Firewall, Platform};
+use crate::model::site::{Firewall, Platform, Site};
 use crate::store::{self, Batch, SECRET_DIR, SiteDir, Staged};
 use crate::targets::templates::Templates;
 use crate::targets::{self, Artifact, OnPeer, PeerFiles, RenderOptions, Sink, Target};
 
-/// Files camvpn writes into `peers/`; others there are left alone.
-const PEER_FILE_EXTENSIONS: &[&str] = &["conf", "png", "svg", "html"];
+/// The record of what render wrote into an output directory, so that the
+/// next render removes only camvpn's own files there.
+pub const MANIFEST: &str = ".camvpn-render.json";
+
+/// What the manifest holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    /// The site directory the files were rendered from.
+    site: String,
+    /// The target.
+    target: String,
+    /// Every file camvpn wrote there and has not removed since, relative to
+    /// the output directory.
+    files: BTreeSet<PathBuf>,
+}
+
+/// A site is known by its directory.
+fn site_id(dir: &SiteDir) -> String {
+    fs::canonicalize(dir.root())
+        .unwrap_or_else(|_| dir.root().to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Whether `file` (relative to the output directory) is a file of a peer the
+/// site still has, which a render without peer files (`--no-qr`,
+/// `--no-peers`) leaves as it was.
+fn of_live_peer(site: &Site, file: &Path) -> bool {
+    let (Ok(name), Some(stem)) = (
+        file.strip_prefix("peers"),
+        file.file_stem().and_then(|s| s.to_str()),
+    ) else {
+        return false;
+    };
+    name.parent() == Some(Path::new(""))
+        && (stem == "index" || site.peers.iter().any(|p| p.name.as_str() == stem))
+}
+
+/// The files of the last render here that stay (those of live peers that
+/// this render did not write) plus those written now; the others of the
+/// last render are removed in `batch`. Files camvpn did not write are never
+/// touched; another site's are left with a warning.
+fn carried_over(
+    dir: &SiteDir,
+    site: &Site,
+    req: &RenderRequest,
+    target: Target,
+    written: &HashSet<PathBuf>,
+    batch: &mut Batch,
+    notices: &mut Notices,
+) -> BTreeSet<PathBuf> {
+    let mut files: BTreeSet<PathBuf> = written.iter().cloned().collect();
+    let path = req.out.join(MANIFEST);
+    let Ok(text) = fs::read(&path) else {
+        return files;
+    };
+    let Ok(old) = serde_json::from_slice::<Manifest>(&text) else {
+        notices.warn(format!(
+            "{} is not a record camvpn can read: no earlier file there is removed",
+            path.display()
+        ));
+        return files;
+    };
+    if old.site != site_id(dir) {
+        notices.warn(format!(
+            "{} holds files camvpn rendered for another site ({}): they are left as they were, and this site's files are now among them; render each site into a directory of its own",
+            req.out.display(),
+            old.site
+        ));
+        return files;
+    }
+    if old.target != target.to_string() {
+        notices.warn(format!(
+            "{} held this site's {} files: removing those not rendered for {target}",
+            req.out.display(),
+            old.target
+        ));
+    }
+    for f in old.files.into_iter().filter(|f| !written.contains(f)) {
+        let full = req.out.join(&f);
+        if f.is_absolute() || f.components().any(|c| c == std::path::Component::ParentDir) {
+            continue;
+        }
+        if of_live_peer(site, &f) {
+            if full.exists() {
+                files.insert(f);
+            }
+        } else if full.exists() {
+            let why = if f.starts_with("peers") {
+                "no such peer any more"
+            } else {
+                "not rendered any more"
+            };
+            notices.note(format!("removing {} ({why})", full.display()));
+            batch.remove(full);
+        }
+    }
+    files
+}
 
 /// What to render, and where.
 #[derive(Clone)]
@@ -113,8 +212,10 @@ impl Sink for StageSink<'_> {
     }
 }
 
-/// Renders the site into `req.out`. A removed peer's files there are
-/// removed too; nothing changes when rendering fails.
+/// Renders the site into `req.out`. The files of camvpn's last render there
+/// that this one does not write (a removed peer's, another target's) are
+/// removed; nothing else there is touched, and nothing changes when
+/// rendering fails.
 pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Result<Rendered> {
     let _lock = dir.lock_shared()?;
     let site = dir.load()?;
@@ -157,30 +258,21 @@ pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Resu
     }
     let mut batch = Batch::new();
     batch.extend(staged);
-    let written: HashSet<PathBuf> = batch.paths().map(Path::to_path_buf).collect();
-    // A removed peer's config and QR code must not linger next to the live
-    // ones; with --no-qr the images and pages of live peers stay.
-    if let Ok(entries) = fs::read_dir(req.out.join("peers")) {
-        let live: HashSet<String> = site.peers.iter().map(|p| p.name.to_string()).collect();
-        for e in entries.flatten() {
-            let path = e.path();
-            let ours = path
-                .extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| PEER_FILE_EXTENSIONS.contains(&x));
-            let stem = path
-                .file_stem()
-                .and_then(|x| x.to_str())
-                .unwrap_or_default();
-            if ours && !written.contains(&path) && !(live.contains(stem) || stem == "index") {
-                notices.note(format!(
-                    "removing {} (no such peer any more)",
-                    path.display()
-                ));
-                batch.remove(path);
-            }
-        }
-    }
+    let written: HashSet<PathBuf> = batch
+        .paths()
+        .filter_map(|p| p.strip_prefix(&req.out).ok())
+        .map(Path::to_path_buf)
+        .collect();
+    let manifest = Manifest {
+        site: site_id(dir),
+        target: target.to_string(),
+        files: carried_over(dir, &site, req, target, &written, &mut batch, &mut notices),
+    };
+    batch.extend([store::stage(
+        &req.out.join(MANIFEST),
+        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+        0o644,
+    )?]);
     let files = written.len();
     batch.commit()?;
     Ok(Rendered {

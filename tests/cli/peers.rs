@@ -264,6 +264,92 @@ fn remove_deletes_keys_and_render_drops_stale_files() {
     s.cmd().args(["peer", "remove", "ghost"]).fails(2);
 }
 
+/// Issue 25: render removed `peers/photo.png` and `peers/myvpn.conf`, which
+/// the user had put there; only what camvpn wrote there goes.
+#[test]
+fn render_removes_only_files_it_wrote() {
+    let s = Site::new();
+    s.init();
+    s.cmd().args(["peer", "add", "temp"]).ok();
+    let out = s.path("out");
+    fs::create_dir_all(out.join("peers")).unwrap();
+    // The user's own files, named like a peer's, before and after the first
+    // render.
+    fs::write(out.join("peers/myvpn.conf"), "[Interface]\n# mine\n").unwrap();
+    s.render(&[]);
+    fs::write(out.join("peers/photo.png"), "not camvpn's").unwrap();
+    fs::write(out.join("notes.txt"), "mine").unwrap();
+    s.cmd().args(["peer", "remove", "temp"]).ok();
+    let r = s.cmd().arg("render").arg("--out").arg(&out).ok();
+    for f in ["peers/myvpn.conf", "peers/photo.png", "notes.txt"] {
+        assert!(
+            out.join(f).exists(),
+            "render removed {f}, which it did not write"
+        );
+    }
+    for ext in ["conf", "png", "svg", "html"] {
+        assert!(
+            !out.join(format!("peers/temp.{ext}")).exists(),
+            "{ext} of a removed peer left"
+        );
+    }
+    assert!(
+        r.stderr.contains("peers/temp.conf (no such peer any more)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("myvpn"), "{}", r.stderr);
+    // --no-qr keeps the images of live peers, and the next full render
+    // still knows them as camvpn's.
+    s.render(&["--no-qr"]);
+    assert!(out.join("peers/phone.png").exists());
+    s.cmd().args(["peer", "remove", "phone"]).ok();
+    s.render(&["--no-qr"]);
+    assert!(
+        !out.join("peers/phone.png").exists(),
+        "a removed peer's QR code was left"
+    );
+}
+
+/// Another target's router files in the same directory are camvpn's own:
+/// removed with a warning. Another site's are left, with a warning.
+#[test]
+fn render_warns_of_another_targets_and_another_sites_files() {
+    let s = Site::new();
+    s.init_demo("openwrt", "vpn.example.net");
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/openwrt");
+    let out = s.render(&["--uci-dir", fixtures]);
+    assert!(out.join("camvpn.uci").exists());
+    let r = s
+        .cmd()
+        .args(["render", "--target", "ddwrt", "--out"])
+        .arg(&out)
+        .ok();
+    assert!(
+        r.stderr
+            .contains("held this site's openwrt files: removing those not rendered for ddwrt"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.join("camvpn.uci").exists() && !out.join("camvpn-openwrt.sh").exists());
+    assert!(out.join("camvpn-ddwrt.sh").exists());
+
+    let other = Site::new();
+    other.init();
+    let r = other.cmd().arg("render").arg("--out").arg(&out).ok();
+    assert!(
+        r.stderr
+            .contains("holds files camvpn rendered for another site"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        out.join("camvpn-ddwrt.sh").exists(),
+        "another site's file was removed"
+    );
+    assert!(out.join("wg0.conf").exists());
+}
+
 #[test]
 fn rendered_secret_files_are_private() {
     let s = Site::new();
@@ -331,8 +417,12 @@ fn no_qr_and_no_peers_choose_which_peer_files_are_written() {
     );
     assert_eq!(names_in(&configs.join("peers")), ["phone.conf"]);
     assert!(!router.join("peers").exists());
-    // The router's files are the same whichever peer files were asked for.
-    for f in names_in(&full).iter().filter(|f| *f != "peers") {
+    // The router's files are the same whichever peer files were asked for
+    // (the record of what was written is not).
+    for f in names_in(&full)
+        .iter()
+        .filter(|f| *f != "peers" && *f != ".camvpn-render.json")
+    {
         let read = |dir: &std::path::Path| fs::read(dir.join(f)).unwrap();
         assert_eq!(read(&full), read(&configs), "{f}");
         assert_eq!(read(&full), read(&router), "{f}");
