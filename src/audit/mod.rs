@@ -4,10 +4,13 @@
 //! Each parser turns one format (OpenWrt's firewall config, `iptables-save`,
 //! `nft list ruleset` as text or JSON, DD-WRT's `nvram show`) into the same
 //! [`Forward`]s; [`analyze`] then decides which are cameras. A host is a
-//! camera when the site says so, or when it receives a forward to a port only
-//! camera and video systems use (RTSP, the vendors' own protocols); its other
-//! forwards (its web UI) are then the camera's too. Ports other software uses
-//! as well (80, 443, 5000, 8000) never mark a host on their own.
+//! camera when the site says so, or when one port forwarded to it is a camera
+//! port (RTSP, the vendors' own protocols and service ports such as
+//! Hikvision's SDK on 8000: `signature_ports` in `data/vendors.toml`); its
+//! other forwards (its web UI) are then the camera's too. Ports other software
+//! uses as well (80, 443, 5000) never mark a host on their own, nor does a
+//! range that happens to cover a camera port; the weaknesses of a vendor's
+//! services are named only on forwards judged cameras.
 
 mod ddwrt;
 mod iptables;
@@ -24,7 +27,7 @@ use serde::Serialize;
 
 use crate::error::InvalidValue;
 use crate::model::port::{PortSpec, Proto as OneProto};
-use crate::model::site::Site;
+use crate::model::site::{Platform, Site};
 use crate::model::vendor::Catalog;
 
 /// A format `audit` reads.
@@ -375,6 +378,9 @@ pub struct Report {
     pub other_forwards: Vec<Finding>,
     /// Other findings.
     pub notes: Vec<String>,
+    /// The platform of the site audited against, if there was one.
+    #[serde(skip)]
+    pub site_platform: Option<Platform>,
 }
 
 impl Report {
@@ -454,6 +460,10 @@ fn knowledge(f: &Forward) -> (Vec<String>, Vec<Service>, Vec<String>) {
     (why, services, cves)
 }
 
+/// A forwarded range of fewer ports than this is narrow: a camera port in it
+/// marks the host (34567-34568); a wider one does not on its own.
+pub const NARROW_RANGE: u16 = 16;
+
 /// Sorts forwards into camera exposures, disabled forwards and the rest.
 pub fn analyze(parsed: &[Parsed], site: Option<&Site>) -> Report {
     let c = Catalog::get();
@@ -466,19 +476,30 @@ pub fn analyze(parsed: &[Parsed], site: Option<&Site>) -> Report {
                 .map(|c| c.name.to_string())
         })
     };
+    // A wide range that happens to cover a camera port (8000-65535 to a
+    // game server) marks nothing on its own; a few ports around one do.
     let camera_hosts: BTreeSet<IpAddr> = forwards
         .iter()
-        .filter(|f| f.host_ports().is_some() && c.signature_ports.iter().any(|p| f.reaches(*p)))
+        .filter(|f| {
+            f.host_ports()
+                .is_some_and(|r| r.end - r.start < NARROW_RANGE)
+                && c.signature_ports.iter().any(|p| f.reaches(*p))
+        })
         .map(|f| f.ip)
         .collect();
     let mut report = Report {
         notes: parsed.iter().flat_map(|p| p.notes.clone()).collect(),
+        site_platform: site.map(|s| s.platform),
         ..Report::default()
     };
     for f in forwards {
         let camera = camera_of(f.ip);
-        let (mut why, services, cves) = knowledge(f);
+        let (mut why, services, mut cves) = knowledge(f);
         let is_camera = camera.is_some() || camera_hosts.contains(&f.ip);
+        // A NAS on 5000/tcp is not open to Dahua's weaknesses.
+        if !is_camera {
+            cves.clear();
+        }
         if let Some(name) = &camera {
             why.insert(0, format!("camera '{name}' of the site"));
         } else if is_camera {

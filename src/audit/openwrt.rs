@@ -51,8 +51,19 @@ fn ports(s: &Section, option: &str) -> Vec<Option<PortRange>> {
 
 pub fn parse(text: &str, file: &str) -> Result<Parsed, String> {
     let p = uci::parse(text, "firewall").map_err(|e| e.to_string())?;
-    let wan = wan_zones(&p);
+    let mut wan = wan_zones(&p);
+    let zones: Vec<String> = p
+        .of_type("zone")
+        .filter_map(|(_, z)| z.get_str("name"))
+        .collect();
     let mut out = Parsed::default();
+    // A paste of redirects alone: OpenWrt's WAN zone is called wan.
+    if zones.is_empty() && p.of_type("redirect").next().is_some() {
+        wan.push("wan".into());
+        out.notes.push(format!(
+            "{file} defines no firewall zones: its redirects from 'wan' are taken as from the internet (OpenWrt's default WAN zone)"
+        ));
+    }
     for s in &p.sections {
         if FIREWALL_SECTIONS.contains(&s.stype.as_str()) {
             out.coverage.ok();
@@ -67,7 +78,15 @@ pub fn parse(text: &str, file: &str) -> Result<Parsed, String> {
         }
         let src = s.get_str("src").unwrap_or_default();
         if !wan.contains(&src) {
-            continue;
+            if zones.contains(&src) {
+                continue;
+            }
+            // DNAT from a zone the file does not define: from somewhere,
+            // so reported, never left out.
+            out.notes.push(format!(
+                "{file}:{}: a redirect from zone '{src}', which {file} does not define: reported as reachable from the internet",
+                s.line
+            ));
         }
         // Without dest_ip the redirect points at the router itself.
         let Some(ip) = s.get_str("dest_ip").and_then(|d| d.parse::<IpAddr>().ok()) else {

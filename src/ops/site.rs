@@ -365,7 +365,7 @@ fn import_cameras(
                 ));
                 continue;
             };
-            if range.end - range.start >= 16 {
+            if range.end - range.start >= audit::NARROW_RANGE {
                 notices.warn(format!("{ip}: the range {range} is too wide to import; add its ports with camera set --port"));
                 continue;
             }
@@ -429,9 +429,28 @@ fn guess_vendor(ports: &[PortSpec]) -> String {
         })
         .map(|v| v.name.as_str())
         .collect();
+    // Several fit: the one whose port there is its own protocol, not a
+    // standard one others speak too (8000 alone is Hikvision's SDK, not
+    // Reolink's ONVIF).
+    let own = |name: &str| {
+        catalog
+            .vendors
+            .iter()
+            .find(|v| v.name == name)
+            .is_some_and(|v| {
+                known.iter().any(|p| {
+                    v.known(*p).is_some_and(|k| {
+                        !["web", "https", "rtsp", "onvif"].contains(&k.service.as_str())
+                    })
+                })
+            })
+    };
     match fits[..] {
         [one] => one.to_owned(),
-        _ => "generic".to_owned(),
+        _ => match fits.iter().filter(|v| own(v)).collect::<Vec<_>>()[..] {
+            [one] => (*one).to_owned(),
+            _ => "generic".to_owned(),
+        },
     }
 }
 

@@ -129,6 +129,9 @@ fn iptables_save_with_reflection_docker_and_ipv6() {
             "tcp 8080 -> 192.168.1.108:80",
             "tcp 34567 -> 192.168.1.130:34567",
             "tcp 34599 -> 192.168.1.130:34599",
+            // 9000 alone is the media port of Reolink, Swann and Lorex
+            // NVRs (issue 25): a camera, also behind Docker's DNAT.
+            "tcp 9000 -> 172.17.0.2:9000",
             "tcp 554 -> 2001:db8:2::108:554",
         ]
     );
@@ -137,7 +140,6 @@ fn iptables_save_with_reflection_docker_and_ipv6() {
         [
             "tcp 8443 -> 192.168.1.50:443",
             "udp 27000-27030 -> 192.168.1.77:27000-27030",
-            "tcp 9000 -> 172.17.0.2:9000"
         ]
     );
 }
@@ -665,5 +667,103 @@ fn upnp_mappings_to_cameras_are_reported() {
     assert_eq!(
         rows(&report, "other_forwards"),
         ["tcp 8443 -> 192.168.1.50:443"]
+    );
+}
+
+/// Issue 25: the classic remote-viewing setup forwards only 8000 to an NVR;
+/// audit said "No camera is exposed" and import took nothing.
+#[test]
+fn an_nvr_forwarded_only_on_its_sdk_port_is_an_exposed_camera() {
+    let s = Site::new();
+    let fw = s.path("firewall");
+    fs::write(
+        &fw,
+        "config zone\n\toption name 'wan'\n\toption masq '1'\n\nconfig redirect\n\toption name 'remote view'\n\toption src 'wan'\n\toption src_dport '8000'\n\toption dest_ip '192.168.1.64'\n\toption proto 'tcp'\n\nconfig redirect\n\toption name 'NAS'\n\toption src 'wan'\n\toption src_dport '5000'\n\toption dest_ip '192.168.1.50'\n\toption proto 'tcp'\n\nconfig redirect\n\toption name 'games'\n\toption src 'wan'\n\toption src_dport '8000-65535'\n\toption dest_ip '192.168.1.77'\n\toption proto 'udp'\n",
+    )
+    .unwrap();
+    let (code, r) = audit(None, &[fw.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rows(&r, "camera_exposures"),
+        ["tcp 8000 -> 192.168.1.64:8000"]
+    );
+    // The NAS on 5000 and a wide range that covers camera ports are not
+    // cameras, and the NAS is not shown Dahua's weaknesses.
+    assert_eq!(
+        rows(&r, "other_forwards"),
+        [
+            "tcp 5000 -> 192.168.1.50:5000",
+            "udp 8000-65535 -> 192.168.1.77:8000-65535"
+        ]
+    );
+    assert_eq!(r["other_forwards"][0]["cves"], serde_json::json!([]));
+    let table = audit_file(&[], &fw);
+    assert!(!table.stdout.contains("CVE"), "{}", table.stdout);
+    assert!(
+        !table.stdout.contains("DISABLED"),
+        "an empty section is printed: {}",
+        table.stdout
+    );
+
+    s.cmd()
+        .args(["init", "--platform", "linux", "--endpoint", "203.0.113.1"])
+        .args(["--wan-if", "eth0", "--lan-if", "br0", "--import-forwards"])
+        .arg(&fw)
+        .ok();
+    let site: toml::Value = toml::from_str(&s.site_toml()).unwrap();
+    let cams = site["camera"].as_array().unwrap();
+    assert_eq!(cams.len(), 1, "{cams:?}");
+    assert_eq!(cams[0]["ip"].as_str(), Some("192.168.1.64"));
+    assert_eq!(cams[0]["vendor"].as_str(), Some("hikvision"));
+    // With the site, the closing lines say what apply does with them.
+    let r = s.cmd().arg("audit").arg(&fw).fails(1);
+    assert!(
+        r.stdout
+            .contains("camvpn apply on the router closes the site's cameras (cam-64)")
+            && r.stdout
+                .contains("The other forwards (not to the site's cameras) are left as they are."),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Issue 25/32: a paste of redirects without zones, or a redirect from a
+/// zone the file does not define, is DNAT from somewhere: never "clean".
+#[test]
+fn redirects_from_zones_the_file_does_not_define_are_reported() {
+    let s = Site::new();
+    let paste = s.path("paste");
+    fs::write(
+        &paste,
+        "config redirect\n\toption src 'wan'\n\toption src_dport '554'\n\toption dest_ip '192.168.1.108'\n\toption proto 'tcp'\n",
+    )
+    .unwrap();
+    let r = audit_file(&[], &paste);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("defines no firewall zones"),
+        "{}",
+        r.stdout
+    );
+    let odd = s.path("odd");
+    fs::write(
+        &odd,
+        "config zone\n\toption name 'lan'\n\nconfig redirect\n\toption src 'wan2'\n\toption src_dport '37777'\n\toption dest_ip '192.168.1.108'\n\toption proto 'tcp'\n\nconfig redirect\n\toption src 'lan'\n\toption src_dport '554'\n\toption dest_ip '192.168.1.109'\n\toption proto 'tcp'\n",
+    )
+    .unwrap();
+    let (code, r) = audit(None, &[odd.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    // From the undefined zone: reported; from the LAN: not an exposure.
+    assert_eq!(
+        rows(&r, "camera_exposures"),
+        ["tcp 37777 -> 192.168.1.108:37777"]
+    );
+    assert!(
+        r["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("zone 'wan2', which odd does not define"),
+        "{}",
+        r["notes"]
     );
 }
