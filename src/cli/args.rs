@@ -613,7 +613,10 @@ fn parse_ip_or_empty(s: &str) -> Result<Option<IpAddr>, InvalidValue> {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Files (linux): INTERFACE.conf, camvpn.nft, camvpn.iptables, camvpn.ip6tables;
-(openwrt): camvpn.uci, a 'uci batch' file; (ddwrt): camvpn-ddwrt.sh, a script for the router;
+(openwrt): camvpn.uci, a 'uci batch' file made from --uci-dir, and camvpn-openwrt.sh, which
+checks on the router that its config is still that copy, then runs the batch (a stale copy is
+refused: nothing changes); (ddwrt): camvpn-ddwrt.sh, a script for the router, refused when it
+would write more than --nvram-budget bytes to nvram;
 every target: peers/NAME.conf, peers/NAME.png, peers/NAME.svg.
 Files holding keys are written with mode 0600; every file is replaced atomically."
 )]
@@ -638,6 +641,12 @@ pub struct RenderArgs {
     /// openwrt: camvpn deletes the port forwards to cameras it finds there
     #[arg(long, default_value = "/etc/config", value_name = "DIR")]
     pub uci_dir: PathBuf,
+    /// For --target ddwrt: the most camvpn-ddwrt.sh may write into the
+    /// router's nvram, in bytes (default 12288, for the smallest common
+    /// nvram of 32 KiB; raise it on routers with more: 'nvram show | tail -1'
+    /// on the router says what is free)
+    #[arg(long, value_name = "BYTES")]
+    pub nvram_budget: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,7 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
             firewall: None,
             peer_files: PeerFiles::All,
             uci_dir: a.uci_dir.clone(),
+            nvram_budget: None,
             progress: None,
             on_file: None,
         },

@@ -157,6 +157,7 @@ pub fn apply(
             router,
             on_peer: None,
             peer_files: PeerFiles::None,
+            nvram_budget: None,
         },
     )?;
     let mut host = Host::new(opts.dry_run, report);

@@ -133,6 +133,9 @@ pub struct RenderRequest {
     pub peer_files: PeerFiles,
     /// The router's current UCI configs (OpenWrt).
     pub uci_dir: PathBuf,
+    /// The most the DD-WRT script may write into nvram (`None`: the
+    /// default).
+    pub nvram_budget: Option<usize>,
     /// Told how many peers there are, and of each one rendered.
     pub progress: Option<Arc<dyn Progress>>,
     /// Called with each path as it is written (`--verbose`).
@@ -241,6 +244,7 @@ pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Resu
             Arc::new(move || p.inc())
         }),
         peer_files: req.peer_files,
+        nvram_budget: req.nvram_budget,
     };
     let sink = StageSink {
         out: &req.out,
@@ -250,11 +254,17 @@ pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Resu
     };
     let rendered = targets::render(&site, &secrets, target, templates, &options, &sink);
     let staged = std::mem::take(&mut *sink.staged.lock().unwrap_or_else(PoisonError::into_inner));
-    if let Err(e) = rendered {
-        // Dropping the staged files removes them; then the directories.
-        drop(staged);
-        sink.cleanup();
-        return Err(e);
+    let figures = match rendered {
+        Ok(figures) => figures,
+        Err(e) => {
+            // Dropping the staged files removes them; then the directories.
+            drop(staged);
+            sink.cleanup();
+            return Err(e);
+        }
+    };
+    for f in figures {
+        notices.note(f);
     }
     let mut batch = Batch::new();
     batch.extend(staged);

@@ -25,6 +25,7 @@ use crate::store::Secrets;
 use crate::targets::context::Context;
 use crate::targets::templates::Templates;
 
+pub use ddwrt::{NVRAM_BUDGET, NvramUse};
 pub use openwrt::read_router_config;
 pub use peers::{peer_config, peer_qr};
 
@@ -92,6 +93,26 @@ pub struct RenderOptions {
     pub on_peer: Option<OnPeer>,
     /// Which files of each peer to render.
     pub peer_files: PeerFiles,
+    /// The most the DD-WRT script may write into nvram, in bytes (`None`:
+    /// the default, `ddwrt::NVRAM_BUDGET`).
+    pub nvram_budget: Option<usize>,
+}
+
+/// A target's files for the router, and what it says about them.
+pub struct Router {
+    /// The files.
+    pub artifacts: Vec<Artifact>,
+    /// Figures for people (what the DD-WRT script writes to nvram).
+    pub notes: Vec<String>,
+}
+
+impl From<Vec<Artifact>> for Router {
+    fn from(artifacts: Vec<Artifact>) -> Self {
+        Router {
+            artifacts,
+            notes: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Debug for RenderOptions {
@@ -170,7 +191,8 @@ fn relay(input: &Input<'_>) -> Result<Vec<Artifact>> {
     ])
 }
 
-/// Renders every artifact of `target` into `sink`.
+/// Renders every artifact of `target` into `sink`; returns the target's
+/// notes about them.
 pub fn render(
     site: &Site,
     secrets: &Secrets,
@@ -178,7 +200,7 @@ pub fn render(
     templates: &Templates,
     options: &RenderOptions,
     sink: &dyn Sink,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     render_context(
         site,
         Context::new(site, Some(secrets)),
@@ -211,7 +233,7 @@ pub fn render_context(
     templates: &Templates,
     options: &RenderOptions,
     sink: &dyn Sink,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let value = Value::from(Serde(&ctx));
     let input = Input {
         site,
@@ -220,12 +242,12 @@ pub fn render_context(
         templates,
         options,
     };
-    let router = match target.0 {
-        Platform::Linux => linux::render(&input)?,
-        Platform::Openwrt => openwrt::render(&input)?,
+    let router: Router = match target.0 {
+        Platform::Linux => linux::render(&input)?.into(),
+        Platform::Openwrt => openwrt::render(&input)?.into(),
         Platform::Ddwrt => ddwrt::render(&input)?,
     };
-    for a in router {
+    for a in router.artifacts {
         sink.put(a)?;
     }
     if input.ctx.relay.is_some() {
@@ -233,5 +255,6 @@ pub fn render_context(
             sink.put(a)?;
         }
     }
-    peers::render(&input, sink)
+    peers::render(&input, sink)?;
+    Ok(router.notes)
 }

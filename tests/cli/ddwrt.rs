@@ -302,7 +302,7 @@ fn the_rc_firewall_block_stays_small_as_phones_are_added() {
         s.init_big("ddwrt", phones, 16);
         let out = s.path("out");
         s.cmd()
-            .args(["render", "--no-peers", "--out"])
+            .args(["render", "--no-peers", "--nvram-budget", "65536", "--out"])
             .arg(&out)
             .ok();
         let script = fs::read_to_string(out.join("camvpn-ddwrt.sh")).unwrap();
@@ -359,6 +359,120 @@ fn render_refuses_a_block_that_would_overflow_nvram() {
         r.stderr
     );
     assert!(!out.exists(), "render wrote {}", out.display());
+}
+
+/// The bytes of every variable the script wrote into the nvram double,
+/// as nvram stores them (`name=value` and a NUL), but the router's own
+/// ones that were there before; and how many of them name the tunnel.
+fn written_to_nvram(nv: &Path) -> (usize, usize) {
+    let v = nvram(nv);
+    let ours = v.iter().filter(|(k, _)| {
+        ![
+            "wan_iface",
+            "oet_tunnels",
+            "forward_spec",
+            "forwardspec_entries",
+            "forward_port",
+            "forward_entries",
+        ]
+        .contains(&k.as_str())
+    });
+    let bytes = ours.clone().map(|(k, val)| k.len() + val.len() + 2).sum();
+    (bytes, ours.filter(|(k, _)| k.starts_with("oet")).count())
+}
+
+/// Issue 25: each peer adds its `oetN_*` variables, which the `rc_firewall`
+/// check did not count; now every byte is counted, checked against what
+/// the script really writes into the nvram double.
+#[test]
+fn render_counts_every_byte_the_script_writes_to_nvram() {
+    for relay in [false, true] {
+        let s = site();
+        if relay {
+            s.cmd()
+                .args(["site", "set", "--relay", "relay.example.net"])
+                .ok();
+        }
+        s.cmd()
+            .args(["peer", "add", "--no-qr", "--count", "7", "--prefix", "p"])
+            .ok();
+        let out = s.path("out");
+        let r = s.cmd().args(["render", "--out"]).arg(&out).ok();
+        let said: usize = r
+            .stderr
+            .split("camvpn-ddwrt.sh writes ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no nvram figure: {}", r.stderr));
+        assert!(r.stderr.contains("(budget 12288;"), "{}", r.stderr);
+        // Ten peers stay well inside the default budget.
+        assert!(said < 12288 * 3 / 4, "ten peers take {said} bytes");
+        let nv = s.path("nvram");
+        fs::create_dir_all(&nv).unwrap();
+        fs::write(nv.join("wan_iface"), "vlan2").unwrap();
+        run_script(&out.join("camvpn-ddwrt.sh"), &nv);
+        let (bytes, tunnel_vars) = written_to_nvram(&nv);
+        // The count assumes two-digit tunnel numbers (oet10); the double
+        // made oet1: one byte less in each of its names and in the numbers
+        // camvpn_tunnel and rc_firewall's WG= hold.
+        let digits = tunnel_vars + 2 + usize::from(relay) * 2;
+        assert_eq!(
+            said,
+            bytes + digits,
+            "counted {said}, the script wrote {bytes} (relay {relay})"
+        );
+    }
+}
+
+/// Issue 25: a site whose nvram writes would not fit is refused, naming the
+/// bytes, the budget and how many peers fit, with nothing written; the
+/// budget can be raised for a router with more nvram.
+#[test]
+fn render_refuses_a_script_over_the_nvram_budget() {
+    let s = site();
+    s.cmd()
+        .args(["peer", "add", "--no-qr", "--count", "60", "--prefix", "p"])
+        .ok();
+    let out = s.path("out");
+    let r = s.cmd().args(["render", "--out"]).arg(&out).fails(2);
+    assert!(
+        r.stderr.contains("more than the budget of 12288 bytes")
+            && r.stderr.contains("peers fit at least")
+            && r.stderr.contains("--nvram-budget"),
+        "{}",
+        r.stderr
+    );
+    let fit: usize = r
+        .stderr
+        .split(" peers fit")
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((20..63).contains(&fit), "{fit} peers fit? {}", r.stderr);
+    assert!(!out.exists(), "render wrote {}", out.display());
+    // So many peers do fit: the figure is true.
+    for p in 0..(63 - fit) {
+        s.cmd()
+            .args(["peer", "remove", &format!("p{}", 60 - p)])
+            .ok();
+    }
+    s.cmd().args(["render", "--no-qr", "--out"]).arg(&out).ok();
+    s.cmd()
+        .args(["peer", "add", "--no-qr", "--count", "10", "--prefix", "q"])
+        .ok();
+    s.cmd()
+        .args(["render", "--no-qr", "--out"])
+        .arg(&out)
+        .fails(2);
+    s.cmd()
+        .args(["render", "--no-qr", "--nvram-budget", "40000", "--out"])
+        .arg(&out)
+        .ok();
 }
 
 /// The relay tunnel: a second tunnel with the relay as endpoint, reused on

@@ -67,7 +67,7 @@ mkdir -p "$NVRAM_DIR"
 printf '%s' "$LAB_ID" >"$NVRAM_DIR/oet_tunnels"
 printf '%s' wan0 >"$NVRAM_DIR/wan_iface"
 host_firewall iptables drop "$wg"
-cv render --no-qr --out "$LAB_TMP/out"
+cv render --no-qr --nvram-budget 32768 --out "$LAB_TMP/out"
 nv_sh "$LAB_TMP/out/camvpn-ddwrt.sh" >/dev/null
 nvram_wg "$wg" >"$LAB_TMP/router-$wg.conf"
 tunnel_up router "$LAB_TMP/router-$wg.conf" "$wg"
