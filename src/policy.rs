@@ -249,6 +249,20 @@ pub struct Family {
     pub full_tunnel: Vec<IpAddr>,
     /// DNS servers on the LAN that peers may query (port 53).
     pub dns: Vec<IpAddr>,
+    /// The router's own tunnel address: peers may ping it.
+    pub router: Option<IpAddr>,
+    /// Every DNS server peers are given: where one is the router itself,
+    /// peers may query it (the router's input).
+    pub router_dns: Vec<IpAddr>,
+}
+
+/// A service of the router that peers may reach through the tunnel.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouterService {
+    /// `tcp` or `udp`.
+    pub proto: &'static str,
+    /// The port.
+    pub port: u16,
 }
 
 /// The log prefixes, for templates.
@@ -296,6 +310,10 @@ pub struct Policy {
     /// The MAC addresses of the cameras that may not reach the internet:
     /// over IPv6 they are known by MAC, whatever address they pick.
     pub camera_macs: Vec<MacAddr>,
+    /// What the tunnel may reach on the router itself besides ping and DNS
+    /// (nothing unless the site opens it): everything else from the tunnel
+    /// to the router is dropped.
+    pub router_access: Vec<RouterService>,
 }
 
 fn group(access: &[Grant]) -> Vec<GrantGroup> {
@@ -450,6 +468,10 @@ impl Policy {
                 if forwarded && !v4.dns.contains(ip) {
                     v4.dns.push(*ip);
                 }
+                let fam = if ip.is_ipv4() { &mut v4 } else { &mut v6 };
+                if !fam.router_dns.contains(ip) {
+                    fam.router_dns.push(*ip);
+                }
             }
         }
         v4.access_groups = group(&access4).into();
@@ -460,6 +482,8 @@ impl Policy {
         v6.access = access6.into();
         v4.viewers = viewers4.into();
         v6.viewers = viewers6.into();
+        v4.router = Some(IpAddr::V4(site.server_address()));
+        v6.router = site.server_address6().map(IpAddr::V6);
         Policy {
             wg_if: site.interface.to_string(),
             wan_if: site.wan_if.as_ref().map(ToString::to_string),
@@ -478,6 +502,14 @@ impl Policy {
             v4,
             v6,
             camera_macs,
+            router_access: site
+                .router_access
+                .iter()
+                .map(|p| RouterService {
+                    proto: p.proto.as_str(),
+                    port: p.port,
+                })
+                .collect(),
         }
     }
 

@@ -578,12 +578,45 @@ pub struct SiteSetArgs {
     /// Log dropped packets with camvpn's prefixes?
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub log_drops: Option<bool>,
+    /// Services of the router itself that peers may reach through the tunnel,
+    /// comma-separated: ssh, telnet, http, https or PORT/PROTO; 'none' (the
+    /// default) leaves them ping and DNS only
+    #[arg(long, value_name = "SERVICE,...|none", value_parser = parse_router_access)]
+    pub router_access: Option<RouterAccess>,
     /// Phones dial this relay instead of the router (a router behind
     /// carrier-grade NAT); PORT (default 51820) is for phones, PORT+1 for the
     /// router's tunnel to it; 'off': phones dial the endpoint again. Peers
     /// must re-import their configs
     #[arg(long, value_parser = parse_relay, value_name = "HOST[:PORT]|off")]
     pub relay: Option<Change<Endpoint>>,
+}
+
+/// The router's services open to the tunnel (`site set --router-access`).
+#[derive(Debug, Clone)]
+pub struct RouterAccess(pub Vec<PortSpec>);
+
+fn parse_router_access(s: &str) -> Result<RouterAccess, InvalidValue> {
+    if s == "none" {
+        return Ok(RouterAccess(Vec::new()));
+    }
+    let mut ports = Vec::new();
+    for w in s.split(',').map(str::trim) {
+        let port = match w {
+            "ssh" => "22/tcp".parse(),
+            "telnet" => "23/tcp".parse(),
+            "http" => "80/tcp".parse(),
+            "https" => "443/tcp".parse(),
+            _ => w.parse::<PortSpec>().map_err(|_| {
+                InvalidValue::new(format!(
+                    "'{w}' is not a router service: use ssh, telnet, http, https, PORT/PROTO (22/tcp) or none"
+                ))
+            }),
+        }?;
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
+    Ok(RouterAccess(ports))
 }
 
 fn parse_relay(s: &str) -> Result<Change<Endpoint>, InvalidValue> {

@@ -83,6 +83,15 @@ fn show(dir: &SiteDir, out: &Out) -> Result<Outcome> {
     )?;
     writeln!(
         w,
+        "router access:    {}",
+        if s.router_access.is_empty() {
+            "ping and DNS only (site set --router-access to open more)".to_owned()
+        } else {
+            format!("ping, DNS, {}", s.router_access.join(", "))
+        }
+    )?;
+    writeln!(
+        w,
         "cameras, peers:   {}, {}",
         ctx.cameras.len(),
         ctx.peers.len()
@@ -104,6 +113,7 @@ fn set(dir: &SiteDir, a: SiteSetArgs, out: &Out) -> Result<Outcome> {
         camera_internet: a.camera_internet,
         camera_ntp: a.camera_ntp,
         log_drops: a.log_drops,
+        router_access: a.router_access.map(|r| r.0),
     };
     out.notices(&site::set(dir, change)?);
     Ok(Outcome::Done)

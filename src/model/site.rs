@@ -20,6 +20,7 @@ use crate::model::interface::InterfaceName;
 use crate::model::keys::PublicKey;
 use crate::model::name::{CameraName, PeerName};
 use crate::model::peer::{Access, Peer};
+use crate::model::port::PortSpec;
 use crate::model::relay::{RELAY_IF, Relay};
 use crate::model::vendor::Catalog;
 
@@ -180,6 +181,11 @@ pub struct Site {
     /// Log dropped packets with camvpn's prefixes.
     #[serde(default)]
     pub log_drops: bool,
+    /// Services of the router itself that peers may reach through the
+    /// tunnel (an installer's SSH); none by default: the tunnel reaches the
+    /// router only for ping and DNS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub router_access: Vec<PortSpec>,
     /// The router's public key (its private key is in `keys/`).
     pub server_public_key: PublicKey,
     /// The relay phones dial when the router cannot be reached (carrier NAT).
@@ -690,6 +696,7 @@ pub(crate) mod tests {
             camera_internet: false,
             camera_ntp: true,
             log_drops: false,
+            router_access: Vec::new(),
             server_public_key: PrivateKey::generate().public_key(),
             relay: None,
             cameras: vec![],

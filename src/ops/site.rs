@@ -135,6 +135,7 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         camera_internet: req.camera_internet,
         camera_ntp: true,
         log_drops: req.log_drops,
+        router_access: Vec::new(),
         server_public_key: server.public_key(),
         relay: None,
         cameras: Vec::new(),
@@ -479,6 +480,8 @@ pub struct SiteChange {
     pub camera_ntp: Option<bool>,
     /// Log drops.
     pub log_drops: Option<bool>,
+    /// The router's own services peers may reach.
+    pub router_access: Option<Vec<PortSpec>>,
     /// The relay phones dial (Reset: none, they dial the endpoint).
     pub relay: Change<Endpoint>,
 }
@@ -577,6 +580,9 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
         }
         if let Some(l) = change.log_drops {
             site.log_drops = l;
+        }
+        if let Some(r) = change.router_access {
+            site.router_access = r;
         }
         reimport
     };
@@ -758,6 +764,7 @@ pub fn import(dir: &SiteDir, req: &Import) -> Result<Created> {
         camera_internet: s["camera_internet"].as_bool().unwrap_or(false),
         camera_ntp: s["camera_ntp"].as_bool().unwrap_or(true),
         log_drops: s["log_drops"].as_bool().unwrap_or(false),
+        router_access: list(&s["router_access"], path, "site.router_access")?,
         server_public_key: server.public_key(),
         relay: None,
         cameras: Vec::new(),

@@ -161,6 +161,8 @@ pub struct SiteCtx {
     pub camera_ntp: bool,
     /// Are drops logged?
     pub log_drops: bool,
+    /// The router's own services peers may reach (`22/tcp`).
+    pub router_access: Vec<String>,
 }
 
 /// One port of a camera.
@@ -404,6 +406,7 @@ impl Context {
                 camera_internet: site.camera_internet,
                 camera_ntp: site.camera_ntp,
                 log_drops: site.log_drops,
+                router_access: strings(&site.router_access),
             },
             server: ServerCtx {
                 interface: site.interface.to_string(),

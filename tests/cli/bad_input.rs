@@ -442,3 +442,48 @@ fn bad_macs_and_lan6_prefixes() {
     );
     init_rejected(&["--lan6", "2001:db8:2::1/64"], &["host bits"]);
 }
+
+/// Issue 33: only services camvpn can name open the router to the tunnel.
+#[test]
+fn router_access_takes_services_or_ports_and_refuses_the_rest() {
+    let s = crate::common::Site::new();
+    s.init();
+    let before = s.files();
+    for bad in ["sshd", "22", "22/icmp", "ssh,,https"] {
+        let r = s
+            .cmd()
+            .args(["site", "set", "--router-access", bad])
+            .fails(2);
+        assert!(
+            r.stderr.contains("router service") || r.stderr.contains("--router-access"),
+            "{bad}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        s.files(),
+        before,
+        "a refused --router-access changed the site"
+    );
+    s.cmd()
+        .args(["site", "set", "--router-access", "ssh,https"])
+        .ok();
+    assert!(
+        s.site_toml()
+            .contains("router_access = [\"22/tcp\", \"443/tcp\"]"),
+        "{}",
+        s.site_toml()
+    );
+    let shown = s.cmd().args(["site", "show"]).ok();
+    assert!(
+        shown
+            .stdout
+            .contains("router access:    ping, DNS, 22/tcp, 443/tcp"),
+        "{}",
+        shown.stdout
+    );
+    s.cmd()
+        .args(["site", "set", "--router-access", "none"])
+        .ok();
+    assert!(!s.site_toml().contains("router_access"));
+}

@@ -62,6 +62,9 @@ fn nft_and_iptables_accept_the_rendered_rules() {
         .args(["camera", "set", "c0", "--internet", "on"])
         .ok();
     s.cmd().args(["site", "set", "--dns", "192.168.1.53"]).ok();
+    s.cmd()
+        .args(["site", "set", "--router-access", "ssh,8443/tcp"])
+        .ok();
     let out = s.render(&[]);
     let ns = Netns::new("cvf");
     tool(
@@ -111,6 +114,32 @@ fn nft_and_iptables_accept_the_rendered_rules() {
         inet.contains("192.168.1.10") && !inet.contains("192.168.1.11"),
         "{inet}"
     );
+    // The tunnel reaches the router for ping, DNS and what the site opens;
+    // the last rule of the tunnel's input drops the rest.
+    let input = tool(
+        ns.exec("nft")
+            .args(["list", "chain", "inet", "camvpn", "input"]),
+    );
+    let tunnel: Vec<&str> = input
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("iifname \"wg0\""))
+        .collect();
+    for want in [
+        "ip daddr 10.66.0.1 icmp type echo-request accept",
+        "ip6 daddr fd66::1 icmpv6 type echo-request accept",
+        "tcp dport 22 accept",
+        "tcp dport 8443 accept",
+    ] {
+        assert!(
+            tunnel.iter().any(|l| l.ends_with(want)),
+            "no {want}:\n{input}"
+        );
+    }
+    assert!(tunnel.last().unwrap().ends_with(" drop"), "{input}");
+    let ipt = fs::read_to_string(out.join("camvpn.iptables")).unwrap();
+    assert!(ipt.contains("-A CAMVPN_INPUT -i wg0 -p tcp --dport 22 -j ACCEPT\n"));
+    assert!(ipt.contains("-A CAMVPN_INPUT -i wg0 -j DROP\n"));
     // Re-loading replaces the table instead of adding a second one.
     tool(ns.exec("nft").arg("-f").arg(out.join("camvpn.nft")));
     assert_eq!(

@@ -283,6 +283,26 @@ fn the_batch_applies_and_rules_stay_flat_as_phones_are_added() {
             .flat_map(|(_, r)| r.get_words("src_mac"))
             .collect();
         assert!(macs.contains("00:11:22:33:44:01") && macs.contains("00:11:22:33:44:02"));
+        // The tunnel reaches the router itself for DNS and ping only: the
+        // zone rejects input, and no other rule from it lacks a destination.
+        assert_eq!(
+            r.get("firewall.camvpn_zone.input").as_deref(),
+            Some("REJECT")
+        );
+        let to_router: BTreeSet<String> = fw
+            .sections
+            .iter()
+            .filter(|s| {
+                s.stype == "rule"
+                    && s.get_str("src").as_deref() == Some("vpn")
+                    && s.get("dest").is_none()
+            })
+            .filter_map(|s| s.name.clone())
+            .collect();
+        assert_eq!(
+            to_router,
+            ["camvpn_dns", "camvpn_ping"].map(String::from).into()
+        );
         let rules = fw
             .sections
             .iter()

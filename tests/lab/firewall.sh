@@ -67,8 +67,10 @@ policy_absent() {
         on router nft delete table inet camvpn
     else
         for t in iptables ip6tables; do
-            on router "$t" -F CAMVPN_FORWARD
-            on router "$t" -A CAMVPN_FORWARD -j ACCEPT
+            for c in CAMVPN_FORWARD CAMVPN_INPUT; do
+                on router "$t" -F "$c"
+                on router "$t" -A "$c" -j ACCEPT
+            done
         done
     fi
 }
@@ -102,6 +104,9 @@ else
         --camera camera1=192.168.1.108:dahua --camera camera2=192.168.1.109:dahua >/dev/null
 fi
 listeners
+# The router's own services: an admin page and SSH, as routers have.
+serve router 22
+serve router 443
 cv camera set camera1 --ip6 2001:db8:2::108
 cv camera set camera2 --ip6 2001:db8:2::109
 # Cameras are known by MAC over IPv6. On Linux, camera2's MAC is left for
@@ -284,6 +289,14 @@ denied() {
     $how "phone reaches camera2:554 over IPv6" reach phone '[2001:db8:2::109]' 554 camera2-554
 }
 denied refute
+# router_open check|refute: the phone reaches the router's own services,
+# which its AllowedIPs route into the tunnel.
+router_open() {
+    local how=$1
+    $how "phone reaches the router's SSH on its LAN address (192.168.1.1:22)" reach phone 192.168.1.1 22 router-22
+    $how "phone reaches a service on the router's tunnel address (10.66.0.1:443)" reach phone 10.66.0.1 443 router-443
+}
+router_open refute
 # probe --as: the phone proves its own policy through the tunnel.
 cv export >"$LAB_TMP/site.json"
 probe_as() { on phone "$CAMVPN" --dir /nonexistent --json probe --as phone --site "$LAB_TMP/site.json" --timeout 400 >"$LAB_TMP/probe-as.json"; }
@@ -292,6 +305,7 @@ check "camvpn probe --as phone through the tunnel matches the policy (exit 0)" p
 say "   ...and without camvpn's policy, every one of those checks fails"
 policy_absent
 denied check
+router_open check
 refute "camvpn probe --as phone matches the policy" probe_as
 check "...and names camera2" json_has "$LAB_TMP/probe-as.json" '.checks[] | select(.target == "camera2" and .mismatch)'
 if [[ $backend == nft ]]; then
@@ -303,6 +317,13 @@ egress check camera1
 apply
 exposed refute all
 denied refute
+router_open refute
+cv site set --router-access ssh
+apply
+check "with --router-access ssh the phone reaches the router's SSH" reach phone 192.168.1.1 22 router-22
+refute "...and not its other services" reach phone 10.66.0.1 443 router-443
+cv site set --router-access none
+apply
 
 say "4. camera egress: blocked, unless the camera may use the internet"
 egress refute camera1
