@@ -539,7 +539,7 @@ pub enum SiteCmd {
     /// Print the site's settings
     Show,
     /// Change site settings (render and apply again afterwards)
-    Set(SiteSetArgs),
+    Set(Box<SiteSetArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,7 @@ use super::{Out, Outcome};
 pub fn run(dir: &SiteDir, cmd: SiteCmd, out: &Out) -> Result<Outcome> {
     match cmd {
         SiteCmd::Show => show(dir, out),
-        SiteCmd::Set(a) => set(dir, a, out),
+        SiteCmd::Set(a) => set(dir, *a, out),
     }
 }
 
