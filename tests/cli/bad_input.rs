@@ -446,7 +446,7 @@ fn bad_macs_and_lan6_prefixes() {
 /// Issue 33: only services camvpn can name open the router to the tunnel.
 #[test]
 fn router_access_takes_services_or_ports_and_refuses_the_rest() {
-    let s = crate::common::Site::new();
+    let s = Site::new();
     s.init();
     let before = s.files();
     for bad in ["sshd", "22", "22/icmp", "ssh,,https"] {
