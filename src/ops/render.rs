@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{Notices, Progress, load_secrets};
 use crate::error::Result;
 use crate::model::site::{Firewall, Platform, Site};
-use crate::store::{self, Batch, SECRET_DIR, SiteDir, Staged};
+use crate::store::{self, Batch, SECRET_DIR, SiteDir, Staged, interrupt};
 use crate::targets::templates::Templates;
 use crate::targets::{self, Artifact, OnPeer, PeerFiles, RenderOptions, Sink, Target};
 
@@ -158,6 +158,8 @@ struct StageSink<'a> {
     staged: Mutex<Vec<Staged>>,
     dirs: Mutex<Dirs>,
     on_file: Option<fn(&Path)>,
+    /// Stops the render at the next file after SIGINT or SIGTERM.
+    signals: Arc<interrupt::Guard>,
 }
 
 /// The directories a [`StageSink`] made, and those it knows exist.
@@ -199,6 +201,7 @@ impl StageSink<'_> {
 
 impl Sink for StageSink<'_> {
     fn put(&self, a: Artifact) -> Result<()> {
+        self.signals.check()?;
         let path = self.out.join(&a.path);
         if let Some(parent) = path.parent() {
             self.ensure_dir(parent)?;
@@ -220,6 +223,8 @@ impl Sink for StageSink<'_> {
 /// removed; nothing else there is touched, and nothing changes when
 /// rendering fails.
 pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Result<Rendered> {
+    // Declared first, so dropped last: after the staged files.
+    let signals = Arc::new(interrupt::Guard::new());
     let _lock = dir.lock_shared()?;
     let site = dir.load()?;
     let mut notices = Notices::default();
@@ -251,6 +256,7 @@ pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Resu
         staged: Mutex::default(),
         dirs: Mutex::default(),
         on_file: req.on_file,
+        signals: Arc::clone(&signals),
     };
     let rendered = targets::render(&site, &secrets, target, templates, &options, &sink);
     let staged = std::mem::take(&mut *sink.staged.lock().unwrap_or_else(PoisonError::into_inner));

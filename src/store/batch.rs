@@ -15,6 +15,9 @@ use std::sync::OnceLock;
 use super::SECRET_DIR;
 use crate::error::{Error, Result};
 
+/// How camvpn's temp files start.
+const TEMP_PREFIX: &str = ".camvpn-";
+
 /// A file written to a temp file next to its target, not yet renamed.
 /// Dropped without [`Batch::commit`], the temp file is removed.
 pub struct Staged {
@@ -32,7 +35,7 @@ pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
         source,
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(".camvpn-")
+        .prefix(TEMP_PREFIX)
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(parent(path))
         .map_err(werr)?;
@@ -121,6 +124,9 @@ impl Batch {
             .iter()
             .map(|s| parent(&s.target).to_path_buf())
             .collect();
+        for d in &dirs {
+            sweep_stale(d);
+        }
         let mut synced = BTreeSet::new();
         for d in &dirs {
             let f = File::open(d).map_err(|source| Error::Write {
@@ -165,6 +171,41 @@ impl Batch {
             }
         }
         Ok(())
+    }
+}
+
+/// How old a temp file of camvpn's must be to be another camvpn's that was
+/// killed before it could remove it: no write takes that long.
+const STALE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Removes camvpn's temp files in `dir` that a killed run left behind (they
+/// may hold private keys of peers removed since). A backstop: camvpn
+/// removes its own temp files on errors, SIGINT and SIGTERM.
+pub fn sweep_stale(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for e in entries.flatten() {
+        // tempfile's names: the prefix and six random characters.
+        let name = e.file_name();
+        let is_temp = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|c| c.is_ascii_alphanumeric()));
+        if !is_temp {
+            continue;
+        }
+        let stale = e
+            .metadata()
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= STALE);
+        if stale {
+            let _ = fs::remove_file(e.path());
+        }
     }
 }
 

@@ -5,8 +5,9 @@
 //! not on disk yet.
 
 mod batch;
+pub mod interrupt;
 
-pub use batch::{Batch, Staged, make_dir, stage, write_file};
+pub use batch::{Batch, Staged, make_dir, stage, sweep_stale, write_file};
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};

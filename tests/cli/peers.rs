@@ -3,7 +3,9 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{INIT, Site, conf_value};
+use std::process::Command;
+
+use crate::common::{INIT, Site, conf_value, tool};
 
 fn peers_json(s: &Site) -> Vec<serde_json::Value> {
     let r = s.cmd().args(["peer", "list", "--json"]).ok();
@@ -438,4 +440,83 @@ fn no_qr_and_no_peers_choose_which_peer_files_are_written() {
     s.cmd().args(["peer", "remove", "phone"]).ok();
     render("full", &["--no-peers"]);
     assert_eq!(names_in(&full.join("peers")), ["index.html"]);
+}
+
+/// Temp files in `dir` and `dir/peers`.
+fn temps(dir: &std::path::Path) -> Vec<String> {
+    [dir.to_path_buf(), dir.join("peers")]
+        .iter()
+        .filter_map(|d| fs::read_dir(d).ok())
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".camvpn-") && n.len() == ".camvpn-".len() + 6)
+        .collect()
+}
+
+/// Issue 33: an interrupted render left hundreds of temp files holding
+/// private keys; SIGTERM and SIGINT now remove them, and a render removes
+/// the stale ones a killed run left (older than five minutes).
+#[test]
+fn an_interrupted_render_leaves_no_temp_file() {
+    let s = Site::new();
+    s.init();
+    s.cmd()
+        .args(["peer", "add", "--no-qr", "--count", "250", "--prefix", "p"])
+        .ok();
+    let out = s.path("out");
+    for signal in ["TERM", "INT"] {
+        let mut child = std::process::Command::new(crate::common::BIN)
+            .arg("--dir")
+            .arg(s.dir())
+            .args(["-q", "render", "--out"])
+            .arg(&out)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until it is staging files, then signal it.
+        let start = std::time::Instant::now();
+        while temps(&out).is_empty() && start.elapsed() < std::time::Duration::from_secs(20) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let staged = temps(&out).len();
+        crate::common::tool(
+            std::process::Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()]),
+        );
+        let status = child.wait().unwrap();
+        if staged == 0 {
+            // Rendered before it could be caught staging: nothing to prove.
+            assert!(status.success());
+            continue;
+        }
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            status.signal().is_some(),
+            "{signal}: it did not end by the signal: {status:?}"
+        );
+        assert_eq!(
+            temps(&out),
+            Vec::<String>::new(),
+            "{signal} left temp files ({staged} were staged)"
+        );
+    }
+    // A killed run's temp file, as old as a stale one, goes with the next
+    // render; a fresh one (another render at work) stays.
+    fs::create_dir_all(out.join("peers")).unwrap();
+    let old = out.join("peers/.camvpn-AbC123");
+    let fresh = out.join(".camvpn-XyZ789");
+    fs::write(&old, "PrivateKey = ...").unwrap();
+    fs::write(&fresh, "PrivateKey = ...").unwrap();
+    tool(
+        Command::new("touch")
+            .args(["-d", "10 minutes ago"])
+            .arg(&old),
+    );
+    s.render(&["--no-qr"]);
+    assert!(!old.exists(), "a stale temp file was left");
+    assert!(fresh.exists(), "a fresh temp file was removed");
 }
