@@ -466,7 +466,7 @@ fn an_interrupted_render_leaves_no_temp_file() {
         .ok();
     let out = s.path("out");
     for signal in ["TERM", "INT"] {
-        let mut child = std::process::Command::new(crate::common::BIN)
+        let mut child = Command::new(crate::common::BIN)
             .arg("--dir")
             .arg(s.dir())
             .args(["-q", "render", "--out"])
@@ -483,7 +483,7 @@ fn an_interrupted_render_leaves_no_temp_file() {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         let staged = temps(&out).len();
-        crate::common::tool(
+        tool(
             std::process::Command::new("kill")
                 .args([&format!("-{signal}"), &child.id().to_string()]),
         );
