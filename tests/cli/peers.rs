@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
 
 use std::process::Command;
 
@@ -483,17 +484,13 @@ fn an_interrupted_render_leaves_no_temp_file() {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         let staged = temps(&out).len();
-        tool(
-            std::process::Command::new("kill")
-                .args([&format!("-{signal}"), &child.id().to_string()]),
-        );
+        tool(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]));
         let status = child.wait().unwrap();
         if staged == 0 {
             // Rendered before it could be caught staging: nothing to prove.
             assert!(status.success());
             continue;
         }
-        use std::os::unix::process::ExitStatusExt;
         assert!(
             status.signal().is_some(),
             "{signal}: it did not end by the signal: {status:?}"
