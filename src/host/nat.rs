@@ -47,9 +47,14 @@ pub fn classify(ip: Ipv4Addr) -> Option<WanKind> {
 
 /// The IPv4 addresses of `iface` on this host (`ip -j -4 addr show`).
 fn addresses(iface: &str) -> Vec<Ipv4Addr> {
-    let Some(out) = Host::probe(&["ip", "-j", "-4", "addr", "show", "dev", iface])
-        .filter(|o| o.status.success())
-    else {
+    ip_addresses(&["-4", "addr", "show", "dev", iface])
+}
+
+/// The addresses `ip -j ARGS` lists (none where `ip` fails).
+fn ip_addresses<T: std::str::FromStr>(args: &[&str]) -> Vec<T> {
+    let mut cmd = vec!["ip", "-j"];
+    cmd.extend(args);
+    let Some(out) = Host::probe(&cmd).filter(|o| o.status.success()) else {
         return Vec::new();
     };
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
@@ -59,6 +64,12 @@ fn addresses(iface: &str) -> Vec<Ipv4Addr> {
         .flat_map(|l| l["addr_info"].as_array().cloned().unwrap_or_default())
         .filter_map(|a| a["local"].as_str()?.parse().ok())
         .collect()
+}
+
+/// Whether `ip` is an address of this host: packets from here to it never
+/// pass the port forwards (prerouting DNAT) that the internet meets.
+pub fn is_own_address(ip: IpAddr) -> bool {
+    ip.is_loopback() || ip_addresses::<IpAddr>(&["addr", "show"]).contains(&ip)
 }
 
 /// The addresses `host` stands for (a name is resolved; none if it fails).

@@ -120,6 +120,22 @@ pub fn outside(dir: &SiteDir, req: &Outside) -> Result<OutsideReport> {
         }
     };
     let ip = probe::resolve(&host)?;
+    let in_lan = match (ip, &site) {
+        (IpAddr::V4(a), Some(s)) => s.lan.contains(&a),
+        _ => false,
+    };
+    let what = if in_lan {
+        Some("in the site's LAN")
+    } else if nat::is_own_address(ip) {
+        Some("an address of this host")
+    } else {
+        None
+    };
+    if let Some(what) = what {
+        return Err(Error::Conflict(format!(
+            "{host} ({ip}) is {what}: packets from here never pass the router's port forwards, so a probe from here cannot tell what the internet reaches; run this from another network, e.g. a phone's hotspot"
+        )));
+    }
     let mut ports: BTreeSet<PortSpec> = req.ports.iter().copied().collect();
     for p in GUIDE_PORTS {
         ports.insert(PortSpec {
