@@ -9,6 +9,7 @@ use std::path::Path;
 use super::run::{Host, exec};
 use super::{Applied, ApplyOptions, Event, artifact, read_state};
 use crate::error::{Error, Result};
+use crate::formats::wgquick;
 use crate::model::relay::RELAY_IF;
 use crate::model::site::{Firewall, Platform, Site};
 use crate::store::{PUBLIC_FILE, SECRET_FILE, write_file};
@@ -60,6 +61,14 @@ pub(super) fn apply(
     let iface = site.interface.to_string();
     let conf_name = format!("{iface}.conf");
     let wg_conf = opts.wg_dir.join(&conf_name);
+
+    // Another WireGuard setup on this interface is not camvpn's to take:
+    // refused before anything changes.
+    // What camvpn applied here before is its own, whatever key it had then
+    // (init --force makes new keys).
+    if previous.as_ref().is_none_or(|p| p.interface != iface) {
+        check_ours(site, &iface, &wg_conf, artifact(arts, &conf_name))?;
+    }
 
     if opts.firewall == Firewall::Nft {
         for chain in drop_policy_chains() {
@@ -122,6 +131,46 @@ pub(super) fn apply(
     // 4. The record.
     let json = serde_json::to_vec_pretty(&state).expect("serializable");
     host.write(&opts.state_file, &json, PUBLIC_FILE)?;
+    Ok(())
+}
+
+/// The private key of a wg-quick config's `[Interface]`.
+fn private_key(text: &str) -> Option<String> {
+    let conf = wgquick::parse(text).ok()?;
+    conf.interface.get("PrivateKey").map(|e| e.value.clone())
+}
+
+/// Refuses a config at `path`, or a running interface `iface`, of another
+/// key than the site's: another VPN's (camvpn would overwrite its config,
+/// replace its peers and leave its address on the interface).
+fn check_ours(site: &Site, iface: &str, path: &Path, ours: &Artifact) -> Result<()> {
+    let ways = format!(
+        "camvpn does not take over a WireGuard setup it did not make: adopt it into a site with camvpn init --adopt {} (its keys and peers are kept), or give this site another interface (camvpn init ... --interface wg1)",
+        path.display()
+    );
+    if let Ok(text) = fs::read_to_string(path) {
+        let mine = private_key(&String::from_utf8_lossy(&ours.bytes));
+        if private_key(&text).is_none() || private_key(&text) != mine {
+            return Err(Error::Conflict(format!(
+                "{} is not this site's: it holds another WireGuard key; {ways}",
+                path.display()
+            )));
+        }
+    }
+    if link_exists(iface) {
+        let key = Host::probe(&["wg", "show", iface, "public-key"])
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+        if key.as_deref() != Some(site.server_public_key.to_string().as_str()) {
+            return Err(Error::Conflict(format!(
+                "the interface {iface} on this host is not this site's: {}; {ways}",
+                match key {
+                    Some(_) => "it runs WireGuard with another key",
+                    None => "it is not a WireGuard interface camvpn can read",
+                }
+            )));
+        }
+    }
     Ok(())
 }
 

@@ -385,3 +385,52 @@ fn a_failed_iptables_apply_restores_the_previous_rules() {
     );
     assert_eq!(saved("iptables-save"), v4);
 }
+
+/// Issue 33: apply overwrote the owner's own wg0.conf (another VPN, another
+/// key) without a word. A config of another key is refused before anything
+/// changes, also in a dry run, naming it and the ways on; the site's own
+/// config (as render writes it) is taken.
+#[test]
+fn apply_refuses_a_wireguard_config_it_did_not_make() {
+    let s = site(1, 1);
+    let wg_dir = s.path("wg");
+    fs::create_dir_all(&wg_dir).unwrap();
+    let theirs = tool(Command::new("wg").arg("genkey"));
+    let conf = wg_dir.join("wg0.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[Interface]\nPrivateKey = {}\nAddress = 10.8.0.1/24\nListenPort = 51820\n",
+            theirs.trim()
+        ),
+    )
+    .unwrap();
+    let before = files_below(s.tmp.path());
+    for dry in [true, false] {
+        let mut args = vec!["apply"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let r = s.cmd().args(&args).arg("--wg-dir").arg(&wg_dir).fails(2);
+        assert!(
+            r.stderr
+                .contains(&format!("{} is not this site's", conf.display()))
+                && r.stderr.contains("camvpn init --adopt")
+                && r.stderr.contains("--interface"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(
+            before,
+            files_below(s.tmp.path()),
+            "a refused apply changed files"
+        );
+    }
+    // The site's own config is its own.
+    let out = s.render(&["--no-peers"]);
+    fs::copy(out.join("wg0.conf"), &conf).unwrap();
+    s.cmd()
+        .args(["apply", "--dry-run", "--wg-dir"])
+        .arg(&wg_dir)
+        .ok();
+}
