@@ -23,7 +23,8 @@ need wg:wireguard-tools wg-quick:wireguard-tools wireguard-go:wireguard-go \
     /usr/lib/rustlib/src/rust/library/Cargo.lock:rust-web-src \
     '/usr/lib/python3*/ensurepip/__init__.py:python3-venv' qemu-mips-static:qemu-user-static \
     mips-linux-gnu-objcopy:binutils-mips-linux-gnu file:file ar:binutils dpkg-deb:dpkg \
-    /usr/sbin/sshd:openssh-server ssh:openssh-client nsenter:util-linux
+    /usr/sbin/sshd:openssh-server ssh:openssh-client nsenter:util-linux \
+    systemd-analyze:systemd man:man-db
 
 # ansible-core (pinned, from PyPI) for the Ansible lab, in a virtualenv.
 scripts/ansible-venv.sh >/dev/null

@@ -156,6 +156,15 @@ else
     check "/usr/bin/camvpn runs" test "$(/usr/bin/camvpn --version)" = "$("$native" --version)"
     wants=/etc/systemd/system/multi-user.target.wants/camvpn-apply.service
     check "the unit is enabled for the next boot" test "$(readlink "$wants")" = /lib/systemd/system/camvpn-apply.service
+    check "systemd-analyze verify accepts the installed unit" \
+        sh -c "SYSTEMD_LOG_LEVEL=warning systemd-analyze verify /lib/systemd/system/camvpn-apply.service 2>&1 | { ! grep -q .; }"
+    # Debian's nftables.service flushes the whole ruleset when it starts,
+    # restarts or reloads: camvpn's unit applies again after each.
+    for dep in 'PartOf=nftables.service netfilter-persistent.service' \
+        'ReloadPropagatedFrom=nftables.service netfilter-persistent.service' \
+        'ExecReload=/usr/bin/camvpn --dir /etc/camvpn apply'; do
+        check "the unit follows the host firewall: $dep" grep -qx "$dep" /lib/systemd/system/camvpn-apply.service
+    done
     # shellcheck disable=SC2016 # expanded by the inner bash
     check "bash completes its commands" bash -c '. /usr/share/bash-completion/completions/camvpn; COMP_WORDS=(camvpn ini); COMP_CWORD=1; _camvpn camvpn ini camvpn; [[ " ${COMPREPLY[*]} " == *" init "* ]]'
     dpkg -r camvpn >"$tmp/dpkg.log" 2>&1 || cat "$tmp/dpkg.log" >&2

@@ -174,7 +174,7 @@ fn firewall(site: &Site, firewall: Firewall) -> FirewallStatus {
             let (loaded, detail) = match table {
                 None => (
                     false,
-                    "the table inet camvpn is not loaded: run camvpn apply".to_owned(),
+                    "the table inet camvpn is not loaded: run camvpn apply (a reload of the host's own firewall removes it: Debian's /etc/nftables.conf begins with 'flush ruleset'; the camvpn-apply unit of the Debian package applies again after nftables starts or reloads)".to_owned(),
                 ),
                 Some(t) => {
                     let cameras = nft_elements(&t, "cameras4").len();
@@ -213,7 +213,7 @@ fn firewall(site: &Site, firewall: Firewall) -> FirewallStatus {
                 detail: if hooked {
                     "CAMVPN_FORWARD is hooked into FORWARD".into()
                 } else {
-                    "CAMVPN_FORWARD is not hooked into FORWARD: run camvpn apply".into()
+                    "CAMVPN_FORWARD is not hooked into FORWARD: run camvpn apply (a restore of the host's own rules, netfilter-persistent's or an iptables-restore, removes camvpn's; the camvpn-apply unit of the Debian package applies again after netfilter-persistent)".into()
                 },
             }
         }
