@@ -69,6 +69,9 @@ pub(super) fn apply(
     if previous.as_ref().is_none_or(|p| p.interface != iface) {
         check_ours(site, &iface, &wg_conf, artifact(arts, &conf_name))?;
     }
+    if !link_exists(&iface) {
+        check_port_free(site.listen_port)?;
+    }
 
     if opts.firewall == Firewall::Nft {
         for chain in drop_policy_chains() {
@@ -106,32 +109,102 @@ pub(super) fn apply(
         ipv4_forward_was: previous.as_ref().and_then(|p| p.ipv4_forward_was.clone()),
         ipv6_forward_was: previous.as_ref().and_then(|p| p.ipv6_forward_was.clone()),
     };
+    // What this run switched, to switch back should the tunnel fail.
+    let mut switched = Vec::new();
     if let Some(was) = set_sysctl(host, IPV4_FORWARD, "1")? {
+        switched.push((IPV4_FORWARD, was.clone()));
         state.ipv4_forward_was.get_or_insert(was);
     }
     let v6 = site.subnet6.is_some() || site.cameras.iter().any(|c| c.ip6.is_some());
     if v6 && let Some(was) = set_sysctl(host, IPV6_FORWARD, "1")? {
+        switched.push((IPV6_FORWARD, was.clone()));
         state.ipv6_forward_was.get_or_insert(was);
     }
 
-    // 3. WireGuard: the relay tunnel first (phones' packets arrive through it).
-    if site.relay.is_some() {
-        let name = format!("{RELAY_IF}.conf");
-        let path = opts.wg_dir.join(&name);
-        wg_interface(host, RELAY_IF, &path, artifact(arts, &name))?;
-        state.relay_conf = Some(path);
-    } else if let Some(old) = previous.as_ref().and_then(|p| p.relay_conf.as_ref()) {
-        // The relay was turned off: its tunnel goes.
-        wg_down(host, RELAY_IF, old)?;
-        host.mark_changed(true);
-        host.remove(old)?;
+    // 3. WireGuard. Should it fail (wg-quick refusing, a port taken since
+    // the check), what this run did goes back: forwarding, a config it
+    // wrote, a firewall it loaded first.
+    let conf_before = fs::read(&wg_conf).ok();
+    if let Err(e) = wireguard(site, arts, opts, previous.as_ref(), host, &mut state) {
+        if !host.dry_run {
+            for (path, was) in &switched {
+                let _ = fs::write(path, was);
+            }
+            match &conf_before {
+                Some(bytes) => {
+                    let _ = write_file(&wg_conf, bytes, SECRET_FILE);
+                }
+                None => {
+                    let _ = fs::remove_file(&wg_conf);
+                }
+            }
+            if previous.is_none() {
+                let _ = remove_firewall(host, opts.firewall);
+            }
+        }
+        return Err(Error::Failed(format!(
+            "{e}; the host is as it was before this apply (forwarding, {}, the firewall)",
+            wg_conf.display()
+        )));
     }
-    wg_interface(host, &iface, &wg_conf, artifact(arts, &conf_name))?;
 
     // 4. The record.
     let json = serde_json::to_vec_pretty(&state).expect("serializable");
     host.write(&opts.state_file, &json, PUBLIC_FILE)?;
     Ok(())
+}
+
+/// Step 3 of apply: the relay tunnel first (phones' packets arrive through
+/// it), then the site's interface.
+fn wireguard(
+    site: &Site,
+    arts: &[Artifact],
+    opts: &ApplyOptions,
+    previous: Option<&Applied>,
+    host: &mut Host<'_>,
+    state: &mut Applied,
+) -> Result<()> {
+    let iface = site.interface.to_string();
+    let conf_name = format!("{iface}.conf");
+    if site.relay.is_some() {
+        let name = format!("{RELAY_IF}.conf");
+        let path = opts.wg_dir.join(&name);
+        wg_interface(host, RELAY_IF, &path, artifact(arts, &name))?;
+        state.relay_conf = Some(path);
+    } else if let Some(old) = previous.and_then(|p| p.relay_conf.as_ref()) {
+        // The relay was turned off: its tunnel goes.
+        wg_down(host, RELAY_IF, old)?;
+        host.mark_changed(true);
+        host.remove(old)?;
+    }
+    wg_interface(
+        host,
+        &iface,
+        &state.wg_conf.clone(),
+        artifact(arts, &conf_name),
+    )
+}
+
+/// Refuses a WireGuard port that something else on this host listens on:
+/// wg-quick would fail after the firewall and forwarding were changed.
+fn check_port_free(port: u16) -> Result<()> {
+    match std::net::UdpSocket::bind(("0.0.0.0", port)) {
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {}
+        _ => return Ok(()),
+    }
+    // wg show all listen-port: "IFACE<TAB>PORT" lines.
+    let holder = Host::probe(&["wg", "show", "all", "listen-port"])
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout).lines().find_map(|l| {
+                let (i, p) = l.split_once('\t')?;
+                (p.trim() == port.to_string()).then(|| format!("the WireGuard interface {i}"))
+            })
+        })
+        .unwrap_or_else(|| "another program (ss -lunp shows which)".into());
+    Err(Error::Conflict(format!(
+        "UDP {port} is used by {holder}: stop it, or make this site with another port (camvpn init ... --listen-port N)"
+    )))
 }
 
 /// The private key of a wg-quick config's `[Interface]`.

@@ -434,3 +434,100 @@ fn apply_refuses_a_wireguard_config_it_did_not_make() {
         .arg(&wg_dir)
         .ok();
 }
+
+/// Issue 33: with the WireGuard port taken by another interface, apply
+/// failed with wg-quick's raw output and left forwarding on, wg0.conf
+/// written and nothing recorded. It is refused before anything changes,
+/// naming the interface that holds the port; and should the tunnel still
+/// fail, what apply did goes back.
+#[test]
+fn apply_refuses_a_port_another_interface_holds_and_changes_nothing() {
+    if !root_or_skip("apply next to another WireGuard interface") {
+        return;
+    }
+    let s = site(1, 1);
+    let mut ns = Netns::new("cvq");
+    let (other, iface) = (unique("cvo"), unique("cvi"));
+    let toml = s
+        .site_toml()
+        .replace("interface = \"wg0\"", &format!("interface = \"{iface}\""));
+    fs::write(s.dir().join("site.toml"), toml).unwrap();
+    // The office's own tunnel on 51820.
+    ns.wireguard_go(&other);
+    let key = s.path("other.key");
+    fs::write(&key, tool(Command::new("wg").arg("genkey"))).unwrap();
+    tool(
+        ns.exec("wg")
+            .args(["set", &other, "listen-port", "51820", "private-key"])
+            .arg(&key),
+    );
+    let wg_dir = s.path("wg");
+    let forward = || tool(ns.exec("sysctl").args(["-n", "net.ipv4.ip_forward"]));
+    let before = (forward(), files_below(s.tmp.path()));
+    let r = camvpn_in(
+        &ns,
+        &s,
+        "/nonexistent",
+        &["apply", "--wg-dir", &wg_dir.display().to_string()],
+    );
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "UDP 51820 is used by the WireGuard interface {other}"
+        )) && err.contains("--listen-port"),
+        "{err}"
+    );
+    assert_eq!(
+        (forward(), files_below(s.tmp.path())),
+        before,
+        "a refused apply changed the host"
+    );
+    assert!(
+        ns.exec("nft")
+            .args(["list", "table", "inet", "camvpn"])
+            .output()
+            .unwrap()
+            .status
+            .code()
+            != Some(0),
+        "a refused apply loaded camvpn's table"
+    );
+
+    // wg-quick failing anyway (here: not there at all) puts back what this
+    // apply did.
+    tool(ns.exec("wg").args(["set", &other, "listen-port", "51999"]));
+    let fake = s.path("fake");
+    fs::create_dir(&fake).unwrap();
+    fs::write(
+        fake.join("wg-quick"),
+        "#!/bin/sh\necho 'wg-quick: failed' >&2\nexit 1\n",
+    )
+    .unwrap();
+    fs::set_permissions(fake.join("wg-quick"), fs::Permissions::from_mode(0o755)).unwrap();
+    let r = camvpn_in(
+        &ns,
+        &s,
+        &fake.display().to_string(),
+        &["apply", "--wg-dir", &wg_dir.display().to_string()],
+    );
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(3), "{err}");
+    assert!(err.contains("the host is as it was"), "{err}");
+    assert_eq!(forward(), before.0, "forwarding was left switched on");
+    assert!(
+        !wg_dir.join(format!("{iface}.conf")).exists(),
+        "the config was left written"
+    );
+    assert!(!s.dir().join("applied.json").exists());
+    assert!(
+        ns.exec("nft")
+            .args(["list", "table", "inet", "camvpn"])
+            .output()
+            .unwrap()
+            .status
+            .code()
+            != Some(0),
+        "the firewall of a failed first apply was left loaded"
+    );
+}
