@@ -64,12 +64,14 @@ fn across(target: &str, script: &str) -> std::process::Output {
         &there.name,
     ]));
     // Closed UDP ports answer with ICMP, which Linux rate-limits except on
-    // loopback: a probe of dozens must see every answer.
-    tool(
-        there
-            .exec("sysctl")
-            .args(["-qw", "net.ipv4.icmp_ratelimit=0"]),
-    );
+    // loopback, per destination and for the whole namespace (a burst of
+    // 50): a probe of dozens at once must see every answer.
+    tool(there.exec("sysctl").args([
+        "-qw",
+        "net.ipv4.icmp_ratelimit=0",
+        "net.ipv4.icmp_msgs_per_sec=100000",
+        "net.ipv4.icmp_msgs_burst=100000",
+    ]));
     for (ns, dev, addr) in [(&me, &a, "10.99.0.1/24"), (&there, &b, "10.99.0.2/24")] {
         tool(ns.exec("ip").args(["addr", "add", addr, "dev", dev]));
         tool(ns.exec("ip").args(["link", "set", dev, "up"]));
@@ -122,7 +124,9 @@ fn probe_finds_what_answers_and_only_that() {
     ] {
         assert!(ports.iter().any(|r| r["port"] == p), "{p} not probed");
     }
-    assert!(ports.iter().all(|r| r["answer"] == "closed"));
+    let not_closed: Vec<&serde_json::Value> =
+        ports.iter().filter(|r| r["answer"] != "closed").collect();
+    assert!(not_closed.is_empty(), "not closed: {not_closed:?}");
     // A moved camera port answers: exit 1, and it is named.
     let found = across(
         "exec socat TCP-LISTEN:45880,reuseaddr,fork EXEC:true",
