@@ -16,7 +16,9 @@ pub mod formats;
 pub mod host;
 pub mod model;
 pub mod ops;
+pub mod par;
 pub mod policy;
+#[cfg(feature = "laptop")]
 pub mod probe;
 pub mod store;
 pub mod targets;

@@ -87,6 +87,7 @@ pub enum Command {
     /// Create a site from the JSON of 'camvpn export --secrets': a backup restored, or a site moved
     Import(ImportArgs),
     /// Prove it: which camera ports answer from outside, or through the tunnel as a peer (exit 1 when any should not)
+    #[cfg(feature = "laptop")]
     Probe(ProbeArgs),
     /// On the router: the peers online and whether camvpn's firewall is loaded (exit 1 when not)
     Status,
@@ -95,12 +96,14 @@ pub enum Command {
     /// Render your own template against the site (the context of docs/template-context.md)
     Template(TemplateArgs),
     /// Print shell completions
+    #[cfg(feature = "laptop")]
     Completions {
         /// The shell
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff), e.g. camvpn man > camvpn.1
+    #[cfg(feature = "laptop")]
     Man,
 }
 
@@ -814,6 +817,7 @@ Examples:
   camvpn probe 198.51.100.7 --from router-firewall --port 45880/tcp
   camvpn probe --as alice --site site.json"
 )]
+#[cfg(feature = "laptop")]
 pub struct ProbeArgs {
     /// The host to probe from outside (a name or address) [default: the site's endpoint]
     #[arg(conflicts_with = "peer")]

@@ -11,9 +11,11 @@ mod camera;
 mod init;
 mod output;
 mod peer;
+#[cfg(feature = "laptop")]
 mod probe;
 mod render;
 mod site;
+mod status;
 mod sync;
 mod template;
 
@@ -41,6 +43,14 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            #[cfg(not(feature = "laptop"))]
+            if let Some(cmd) = laptop_only(&e) {
+                eprintln!(
+                    "error: 'camvpn {cmd}' is not in this build: a router build leaves out what only a laptop needs ({}); run it on a laptop",
+                    LAPTOP_ONLY.join(", ")
+                );
+                return 2;
+            }
             // clap prints usage errors to stderr with exit 2, help to stdout with 0.
             let _ = e.print();
             return e.exit_code();
@@ -54,6 +64,23 @@ pub fn main() -> i32 {
             eprintln!("error: {e:#}");
             exit_code(&e)
         }
+    }
+}
+
+/// The commands a build without the `laptop` feature leaves out.
+#[cfg(not(feature = "laptop"))]
+const LAPTOP_ONLY: [&str; 3] = ["probe", "man", "completions"];
+
+/// The left-out command the user asked for, if that is what clap refused.
+#[cfg(not(feature = "laptop"))]
+fn laptop_only(e: &clap::Error) -> Option<&'static str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::InvalidSubcommand {
+        return None;
+    }
+    match e.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(s)) => LAPTOP_ONLY.into_iter().find(|c| c == s),
+        _ => None,
     }
 }
 
@@ -75,11 +102,14 @@ fn run(cli: Cli, out: &Out) -> Result<Outcome> {
         Command::Audit(a) => audit::run(&dir, &a, out),
         Command::Export(a) => export(&dir, a.secrets, out),
         Command::Import(a) => init::import(&dir, a, out),
+        #[cfg(feature = "laptop")]
         Command::Probe(a) => probe::run(&dir, &a, out),
-        Command::Status => probe::status(&dir, out),
+        Command::Status => status::run(&dir, out),
         Command::Sync(a) => sync::run(&dir, &a, out),
         Command::Template(a) => template::run(&dir, &a, out),
+        #[cfg(feature = "laptop")]
         Command::Completions { shell } => Ok(template::completions(shell)),
+        #[cfg(feature = "laptop")]
         Command::Man => template::man(),
     }
 }

@@ -2,13 +2,16 @@
 //! warnings on standard error.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+#[cfg(feature = "laptop")]
+use std::io::IsTerminal;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Result;
 use camvpn::ops::{Notice, Notices, Progress};
 use camvpn::targets::templates::Templates;
+#[cfg(feature = "laptop")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
@@ -25,21 +28,27 @@ pub struct Out {
 }
 
 /// Work of at least this many items shows a progress bar on a terminal.
+#[cfg(feature = "laptop")]
 const PROGRESS_FROM: u64 = 50;
 
-/// A progress bar that an operation drives.
+/// A progress bar that an operation drives (none in a build without the
+/// `laptop` feature: a router's shell needs none).
 pub struct Bar {
+    #[cfg(feature = "laptop")]
     bar: ProgressBar,
+    #[cfg(feature = "laptop")]
     may_show: bool,
 }
 
 impl Bar {
     /// Removes the bar from the terminal.
     pub fn finish(&self) {
+        #[cfg(feature = "laptop")]
         self.bar.finish_and_clear();
     }
 }
 
+#[cfg(feature = "laptop")]
 impl Progress for Bar {
     fn start(&self, total: u64) {
         self.bar.set_length(total);
@@ -51,6 +60,13 @@ impl Progress for Bar {
     fn inc(&self) {
         self.bar.inc(1);
     }
+}
+
+#[cfg(not(feature = "laptop"))]
+impl Progress for Bar {
+    fn start(&self, _total: u64) {}
+
+    fn inc(&self) {}
 }
 
 impl Out {
@@ -70,6 +86,7 @@ impl Out {
 
     /// A progress bar for `what`, shown on standard error when it is a
     /// terminal and the work turns out to be long; hidden otherwise.
+    #[cfg(feature = "laptop")]
     pub fn progress(&self, what: &str) -> Arc<Bar> {
         let bar = ProgressBar::hidden();
         bar.set_style(
@@ -82,6 +99,12 @@ impl Out {
             bar,
             may_show: !self.quiet && std::io::stderr().is_terminal(),
         })
+    }
+
+    /// No progress bar: this build has none.
+    #[cfg(not(feature = "laptop"))]
+    pub fn progress(&self, _what: &str) -> Arc<Bar> {
+        Arc::new(Bar {})
     }
 
     /// Prints what an operation said: notes unless --quiet, warnings always.

@@ -5,9 +5,12 @@ use std::io::Write;
 use anyhow::Result;
 use camvpn::ops::export;
 use camvpn::store::SiteDir;
+#[cfg(feature = "laptop")]
 use clap::CommandFactory;
 
-use super::args::{Cli, TemplateArgs};
+#[cfg(feature = "laptop")]
+use super::args::Cli;
+use super::args::TemplateArgs;
 use super::peer::write_secret_file;
 use super::{Out, Outcome};
 
@@ -23,11 +26,13 @@ pub fn run(dir: &SiteDir, a: &TemplateArgs, out: &Out) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
+#[cfg(feature = "laptop")]
 pub fn completions(shell: clap_complete::Shell) -> Outcome {
     clap_complete::generate(shell, &mut Cli::command(), "camvpn", &mut std::io::stdout());
     Outcome::Done
 }
 
+#[cfg(feature = "laptop")]
 pub fn man() -> Result<Outcome> {
     clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
     Ok(Outcome::Done)

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod camera;
 pub mod export;
 pub mod peer;
+#[cfg(feature = "laptop")]
 pub mod probe;
 pub mod render;
 pub mod site;

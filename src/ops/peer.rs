@@ -8,8 +8,8 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
+use crate::par::prelude::*;
 use minijinja::value::{Serde, Value};
-use rayon::prelude::*;
 
 use super::{Change, Notices, Progress, load_secrets, modify};
 use crate::error::{Error, Result};

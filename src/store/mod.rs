@@ -15,7 +15,7 @@ use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
+use crate::par::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};

@@ -7,9 +7,9 @@
 //! only the `.conf` (with a placeholder line): a QR code without the private
 //! key would import as a broken tunnel.
 
+use crate::par::prelude::*;
 use minijinja::context;
 use minijinja::value::{Serde, Value};
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::store::SECRET_FILE;
