@@ -17,7 +17,9 @@
 #   5. size: the stripped release binary and the peak RSS of the bulk run.
 # Usage: scripts/bench.sh [--quick]   (--quick: fewer runs, N = 100 only)
 # BENCH_PROFILE=router measures the size-tuned build routers get
-# (scripts/dist.sh) instead of the release build.
+# (scripts/dist.sh) instead of the release build; BENCH_FEATURES=router
+# builds it as the OpenWrt-only targets get it (without the laptop feature:
+# no rayon, so one core).
 # Everything is written below one temp dir in $BENCH_DIR, removed at exit.
 # BENCH_DIR defaults to /dev/shm (a tmpfs), so that the numbers measure the
 # programs rather than the disk; BENCH_DIR=/var/tmp includes the disk. On
@@ -34,7 +36,9 @@ need hyperfine:hyperfine qrencode:qrencode wg:wireguard-tools nft:nftables \
 quick=0
 [ "${1:-}" = --quick ] && quick=1
 profile=${BENCH_PROFILE:-release}
-cargo build --profile "$profile" --locked -q
+features=()
+[ "${BENCH_FEATURES:-}" != router ] || features=(--no-default-features)
+cargo build --profile "$profile" --locked -q "${features[@]}"
 bin=${CARGO_TARGET_DIR:-$PWD/target}/$profile/camvpn
 base=${BENCH_DIR:-/dev/shm}
 [ -d "$base" ] && [ -w "$base" ] || base=/var/tmp

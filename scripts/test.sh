@@ -42,6 +42,8 @@ trap 'rm -f "$CAMVPN_SKIP_LOG"' EXIT
 set -x
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# The OpenWrt-only router build (scripts/dist.sh): without the laptop feature.
+cargo clippy --no-default-features --lib --bins --locked -- -D warnings
 shellcheck -x scripts/*.sh tests/lab/*.sh tests/dist.sh packaging/debian/postinst \
     packaging/debian/prerm packaging/debian/postrm .ci/run
 cargo test --locked --no-run -q

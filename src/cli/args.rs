@@ -875,3 +875,18 @@ pub struct ExportArgs {
     #[arg(long)]
     pub secrets: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// clap's own checks of the definition: no two arguments of one name or
+    /// short flag, defaults that parse, `requires`/`conflicts_with` naming
+    /// arguments that exist.
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -3,7 +3,8 @@
 use anyhow::Result;
 use camvpn::model::site::Firewall;
 use camvpn::ops::camera::NewCamera;
-use camvpn::ops::site::{self, Import, NewSite};
+use camvpn::ops::import::{self, Import};
+use camvpn::ops::site::{self, NewSite};
 use camvpn::store::SiteDir;
 
 use super::args::{FirewallArg, ImportArgs, InitArgs};
@@ -59,7 +60,7 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
 }
 
 pub fn import(dir: &SiteDir, a: ImportArgs, out: &Out) -> Result<Outcome> {
-    let created = site::import(
+    let created = import::import(
         dir,
         &Import {
             file: a.file,

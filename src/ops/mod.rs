@@ -12,6 +12,7 @@ pub mod apply;
 pub mod audit;
 pub mod camera;
 pub mod export;
+pub mod import;
 pub mod peer;
 #[cfg(feature = "laptop")]
 pub mod probe;
