@@ -13,8 +13,8 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
     let req = ApplyRequest {
         dry_run: a.dry_run,
         firewall: a.firewall.map(Into::into),
-        wg_dir: a.wg_dir.clone(),
-        uci_dir: a.uci_dir.clone(),
+        wg_dir: a.wg.wg_dir.clone(),
+        uci_dir: a.uci.uci_dir.clone(),
     };
     let mut report = |e: Event| match e {
         Event::Action(s) if a.dry_run => println!("would {s}"),

@@ -32,8 +32,8 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
         lan6: a.lan6,
         relay: a.relay,
         peer_access: Vec::new(),
-        wan_if: a.wan_if,
-        lan_if: a.lan_if,
+        wan_if: a.ifs.wan_if,
+        lan_if: a.ifs.lan_if,
         dns: a.dns,
         mtu: a.mtu,
         keepalive: a.keepalive,
@@ -65,8 +65,8 @@ pub fn import(dir: &SiteDir, a: ImportArgs, out: &Out) -> Result<Outcome> {
         &Import {
             file: a.file,
             platform: a.platform,
-            wan_if: a.wan_if,
-            lan_if: a.lan_if,
+            wan_if: a.ifs.wan_if,
+            lan_if: a.ifs.lan_if,
             force: a.force,
         },
     )?;

@@ -28,7 +28,7 @@ pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
         } else {
             PeerFiles::All
         },
-        uci_dir: a.uci_dir.clone(),
+        uci_dir: a.uci.uci_dir.clone(),
         nvram_budget: a.nvram_budget,
         progress: Some(bar.clone()),
         on_file: out.verbose().then_some(writing as fn(&Path)),

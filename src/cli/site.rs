@@ -102,8 +102,8 @@ fn show(dir: &SiteDir, out: &Out) -> Result<Outcome> {
 fn set(dir: &SiteDir, a: SiteSetArgs, out: &Out) -> Result<Outcome> {
     let change = SiteChange {
         endpoint: a.endpoint,
-        wan_if: a.wan_if,
-        lan_if: a.lan_if,
+        wan_if: a.ifs.wan_if,
+        lan_if: a.ifs.lan_if,
         lan6: a.lan6.unwrap_or_default(),
         relay: a.relay.unwrap_or_default(),
         dns: a.dns.map(|d| d.into_iter().flatten().collect()),

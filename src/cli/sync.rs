@@ -53,7 +53,7 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
             target: None,
             firewall: None,
             peer_files: PeerFiles::All,
-            uci_dir: a.uci_dir.clone(),
+            uci_dir: a.uci.uci_dir.clone(),
             nvram_budget: None,
             progress: None,
             on_file: None,
@@ -66,8 +66,8 @@ pub fn run(dir: &SiteDir, a: &SyncArgs, out: &Out) -> Result<Outcome> {
         let req = ApplyRequest {
             dry_run: false,
             firewall: None,
-            wg_dir: a.wg_dir.clone(),
-            uci_dir: a.uci_dir.clone(),
+            wg_dir: a.wg.wg_dir.clone(),
+            uci_dir: a.uci.uci_dir.clone(),
         };
         // Standard output is the JSON answer: what apply does goes to stderr.
         let mut report = |e: Event| match e {
