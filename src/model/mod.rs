@@ -5,6 +5,7 @@
 //! what keeps a name from injecting a line into wg-quick, UCI, nft or a
 //! shell script. Nothing here reads or writes files.
 
+pub mod admission;
 pub mod camera;
 pub mod endpoint;
 pub mod interface;
