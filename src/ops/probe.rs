@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::audit::Format;
 use crate::error::{Error, Result};
@@ -19,6 +18,7 @@ use crate::model::vendor::Catalog;
 use crate::probe::{self, Answer};
 use crate::store::SiteDir;
 use crate::targets::context::Context;
+use crate::targets::exported::Exported;
 
 /// The ports the port-forwarding guides installers follow use.
 const GUIDE_PORTS: &[u16] = &[
@@ -241,29 +241,20 @@ impl TunnelReport {
     }
 }
 
-/// The site as `export` prints it: from `file`, or from the site directory.
-fn exported(dir: &SiteDir, file: Option<&PathBuf>) -> Result<Value> {
+/// The site as `export` prints it: from `file`, or from the site directory
+/// (its context, read back as the export it prints).
+fn exported(dir: &SiteDir, file: Option<&PathBuf>) -> Result<Exported> {
     let Some(path) = file else {
         let _lock = dir.lock_shared()?;
         let site = dir.load()?;
-        return Ok(serde_json::to_value(Context::new(&site, None)).expect("serializable"));
+        let ctx = serde_json::to_value(Context::new(&site, None)).expect("serializable");
+        return Ok(Exported::from_value(ctx));
     };
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.clone(),
         source,
     })?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| Error::File {
-        path: path.clone(),
-        message: format!("not the JSON of camvpn export: {e}"),
-    })?;
-    if !v["cameras"].is_array() || !v["peers"].is_array() || !v["policy"]["v4"]["access"].is_array()
-    {
-        return Err(Error::File {
-            path: path.clone(),
-            message: "not the JSON of camvpn export (no cameras, peers and policy); make it with: camvpn export > site.json".into(),
-        });
-    }
-    Ok(v)
+    Exported::from_json(&text, path)
 }
 
 /// Probes every camera port of the site through the tunnel as `peer` and
@@ -275,54 +266,38 @@ pub fn as_peer(
     timeout: Duration,
 ) -> Result<TunnelReport> {
     let v = exported(dir, site_file)?;
-    let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    let peers = v["peers"].as_array().expect("checked");
-    let Some(me) = peers.iter().find(|p| p["name"] == peer.as_str()) else {
-        let known: Vec<String> = peers.iter().map(|p| str_of(&p["name"])).collect();
+    let Some(me) = v.peers.iter().find(|p| p.name == *peer) else {
+        let known: Vec<&str> = v.peers.iter().map(|p| p.name.as_str()).collect();
         return Err(Error::Conflict(format!(
             "peer '{peer}' is not in the site (known: {})",
             known.join(", ")
         )));
     };
-    let address = str_of(&me["address"]);
-    let allowed: BTreeSet<(String, u16, String)> = v["policy"]["v4"]["access"]
-        .as_array()
-        .expect("checked")
+    let address = IpAddr::V4(me.address);
+    let allowed: BTreeSet<(IpAddr, u16, Proto)> = v
+        .policy
+        .v4
+        .access
         .iter()
-        .filter(|g| g["peer_ip"] == address.as_str())
-        .map(|g| {
-            (
-                str_of(&g["camera_ip"]),
-                u16::try_from(g["port"].as_u64().unwrap_or(0)).unwrap_or(0),
-                str_of(&g["proto"]),
-            )
-        })
+        .filter(|g| g.peer_ip == address)
+        .map(|g| (g.camera_ip, g.port, g.proto))
         .collect();
     // TCP only: through the tunnel, silence from a UDP port says nothing.
     let mut targets: Vec<(String, IpAddr, PortSpec, bool)> = Vec::new();
     let mut camera_ports: BTreeSet<PortSpec> = BTreeSet::new();
-    for c in v["cameras"].as_array().expect("checked") {
-        let Ok(ip) = str_of(&c["ip"]).parse::<IpAddr>() else {
-            continue;
-        };
-        for p in c["ports"].as_array().into_iter().flatten() {
-            let Ok(port) = str_of(&p["spec"]).parse::<PortSpec>() else {
-                continue;
-            };
+    for c in &v.cameras {
+        let ip = IpAddr::V4(c.ip);
+        for port in c.ports.iter().map(|p| p.spec) {
             if port.proto != Proto::Tcp {
                 continue;
             }
             camera_ports.insert(port);
-            let ok = allowed.contains(&(ip.to_string(), port.port, "tcp".to_owned()));
-            targets.push((str_of(&c["name"]), ip, port, ok));
+            let ok = allowed.contains(&(ip, port.port, Proto::Tcp));
+            targets.push((c.name.to_string(), ip, port, ok));
         }
     }
     // The router's LAN address (the LAN's first host) on camera ports.
-    if let Some(router) = str_of(&v["site"]["lan"])
-        .parse::<ipnet::Ipv4Net>()
-        .ok()
-        .and_then(|n| n.hosts().next())
-    {
+    if let Some(router) = v.site.lan.hosts().next() {
         for port in &camera_ports {
             targets.push(("router".into(), IpAddr::V4(router), *port, false));
         }
@@ -364,7 +339,7 @@ pub fn as_peer(
     }
     Ok(TunnelReport {
         peer: peer.to_string(),
-        address,
+        address: address.to_string(),
         checks,
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod context;
 mod ddwrt;
+pub mod exported;
 mod linux;
 mod openwrt;
 mod peers;

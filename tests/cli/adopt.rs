@@ -401,6 +401,17 @@ fn export_and_import_restore_a_site_and_move_it_to_another_platform() {
     fs::write(&newer, text.replace("\"format\": 1", "\"format\": 99")).unwrap();
     let r = Site::new().cmd().arg("import").arg(&newer).fails(2);
     assert!(r.stderr.contains("format 99"), "{}", r.stderr);
+    // A value that does not parse is named by where it is.
+    let broken = s.path("broken.json");
+    let bad_subnet = text.replacen(
+        "\"subnet\": \"10.66.0.0/24\"",
+        "\"subnet\": \"10.66.0.0/33\"",
+        1,
+    );
+    assert_ne!(bad_subnet, text, "the export has the site's subnet");
+    fs::write(&broken, bad_subnet).unwrap();
+    let r = Site::new().cmd().arg("import").arg(&broken).fails(2);
+    assert!(r.stderr.contains("site.subnet"), "{}", r.stderr);
     let bare = s.path("bare.json");
     fs::write(&bare, s.cmd().arg("export").ok().stdout).unwrap();
     let fresh = Site::new();
