@@ -11,11 +11,14 @@ use std::path::{Path, PathBuf};
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
-use super::Change;
+use super::apply::{self, ApplyRequest};
 use super::camera::NewCamera;
 use super::peer::{PeerSettings, admit, stage_keys};
+use super::render::{self, RenderRequest};
 use super::site::{self, NewSite};
+use super::{Change, Notices};
 use crate::error::{Error, Result};
+use crate::host::Event;
 use crate::model::endpoint::Endpoint;
 use crate::model::interface::InterfaceName;
 use crate::model::mac::MacAddr;
@@ -23,6 +26,8 @@ use crate::model::name::{CameraName, PeerName};
 use crate::model::peer::Access;
 use crate::model::site::{DEFAULT_PORT, Firewall, Platform};
 use crate::store::{Batch, SiteDir};
+use crate::targets::PeerFiles;
+use crate::targets::templates::Templates;
 
 /// A camera of the spec.
 #[derive(Debug, Clone, Deserialize)]
@@ -385,4 +390,92 @@ fn create(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
 /// Where `sync` renders by default: `out/` in the site directory.
 pub fn default_out(dir: &SiteDir) -> PathBuf {
     dir.root().join("out")
+}
+
+/// `camvpn sync` whole: the spec, converged, rendered and maybe applied.
+#[derive(Debug, Clone)]
+pub struct Provision {
+    /// The spec (a file, or `-` for standard input).
+    pub spec: PathBuf,
+    /// Check and tell, write nothing.
+    pub dry_run: bool,
+    /// Render into this directory [default: `out/` of the site].
+    pub out: Option<PathBuf>,
+    /// Apply on this host after rendering.
+    pub apply: bool,
+    /// The router's UCI configs (OpenWrt).
+    pub uci_dir: PathBuf,
+    /// Where wg-quick configs live (Linux, with `apply`).
+    pub wg_dir: PathBuf,
+}
+
+/// What a provisioning run did.
+#[derive(Debug)]
+pub struct Provisioned {
+    /// What changed in the site; `changed` also when the host changed.
+    pub synced: Synced,
+    /// Where it was rendered (or would be).
+    pub rendered: PathBuf,
+    /// Whether it was applied on this host.
+    pub applied: bool,
+    /// Whether applying changed the host.
+    pub host_changed: bool,
+    /// What render and apply said.
+    pub notices: Notices,
+}
+
+/// Reads the spec, converges the site to it, renders it and, when asked,
+/// applies it; what apply does as it goes comes through `report`.
+pub fn provision(
+    dir: &SiteDir,
+    req: &Provision,
+    templates: &Templates,
+    report: &mut dyn FnMut(Event),
+) -> Result<Provisioned> {
+    let spec = read_spec(&req.spec)?;
+    let mut synced = sync(dir, &spec, req.dry_run)?;
+    let rendered = req.out.clone().unwrap_or_else(|| default_out(dir));
+    let mut done = Provisioned {
+        synced: Synced::default(),
+        rendered,
+        applied: false,
+        host_changed: false,
+        notices: Notices::default(),
+    };
+    if !req.dry_run {
+        let r = render::render(
+            dir,
+            &RenderRequest {
+                out: done.rendered.clone(),
+                target: None,
+                firewall: None,
+                peer_files: PeerFiles::All,
+                uci_dir: req.uci_dir.clone(),
+                nvram_budget: None,
+                progress: None,
+                on_file: None,
+            },
+            templates,
+        )?;
+        done.notices.extend(r.notices);
+        if req.apply {
+            let a = apply::apply(
+                dir,
+                &ApplyRequest {
+                    dry_run: false,
+                    firewall: None,
+                    wg_dir: req.wg_dir.clone(),
+                    uci_dir: req.uci_dir.clone(),
+                },
+                templates,
+                report,
+            )?;
+            done.notices.extend(a.notices);
+            done.applied = true;
+            done.host_changed = a.changed;
+            synced.changed |= a.changed;
+        }
+    }
+    done.synced = synced;
+    Ok(done)
 }

@@ -15,6 +15,7 @@ mod fuzz;
 mod init;
 mod keys;
 mod lab;
+mod library;
 mod onboarding;
 mod openwrt;
 mod owrt;
