@@ -96,6 +96,11 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// The site is past a hard limit of a format: a QR code's bytes, a
+    /// router's nvram, a subnet's addresses.
+    #[error("{0}")]
+    Limit(String),
+
     /// A template failed to render.
     #[error("template {name}: {message}")]
     Template {

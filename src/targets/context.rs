@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 
+use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::model::camera::Camera;
@@ -337,12 +338,7 @@ impl PeerCtx {
             // the tunnel; a public one is reached directly, like the rest of
             // a split-tunnel phone's internet.
             ips.extend(dns.iter().copied().filter(|ip| site.is_inside(*ip)));
-            let mut seen = std::collections::HashSet::new();
-            allowed = ips
-                .into_iter()
-                .filter(|ip| seen.insert(*ip))
-                .map(host_cidr)
-                .collect();
+            allowed = fewest_prefixes(&ips);
         }
         let s = secrets.and_then(|s| s.peers.get(p.name.as_str()));
         PeerCtx {
@@ -375,6 +371,22 @@ impl PeerCtx {
             keepalive: p.keepalive.or(site.keepalive).filter(|k| *k > 0),
         }
     }
+}
+
+/// The fewest prefixes that cover exactly `ips` (cameras on .11 to .130:
+/// seven, not 120 host routes), each where its first address was: with
+/// nothing adjacent, `ips` as host routes in their order.
+fn fewest_prefixes(ips: &[IpAddr]) -> Vec<String> {
+    let hosts: Vec<IpNet> = ips.iter().map(|ip| IpNet::from(*ip)).collect();
+    let mut merged: Vec<(usize, IpNet)> = IpNet::aggregate(&hosts)
+        .into_iter()
+        .map(|net| {
+            let first = ips.iter().position(|ip| net.contains(ip));
+            (first.expect("a prefix covers some of its hosts"), net)
+        })
+        .collect();
+    merged.sort_by_key(|(first, _)| *first);
+    merged.into_iter().map(|(_, net)| net.to_string()).collect()
 }
 
 impl Context {
@@ -438,5 +450,52 @@ impl Context {
     /// The peer called `name`.
     pub fn peer(&self, name: &str) -> Option<&PeerCtx> {
         self.peers.iter().find(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::fewest_prefixes;
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn adjacent_addresses_become_the_fewest_prefixes_that_cover_exactly_them() {
+        let mut cams = ips(&["10.66.0.1"]);
+        cams.extend((11..=130).map(|i| IpAddr::from([192, 168, 1, i])));
+        let got = fewest_prefixes(&cams);
+        assert_eq!(
+            got,
+            [
+                "10.66.0.1/32",
+                "192.168.1.11/32",
+                "192.168.1.12/30",
+                "192.168.1.16/28",
+                "192.168.1.32/27",
+                "192.168.1.64/26",
+                "192.168.1.128/31",
+                "192.168.1.130/32"
+            ]
+        );
+    }
+
+    #[test]
+    fn with_nothing_adjacent_the_hosts_keep_their_order() {
+        let list = [
+            "10.66.0.1",
+            "192.168.1.20",
+            "192.168.1.108",
+            "fd66::1",
+            "192.168.1.5",
+        ];
+        let want: Vec<String> = list
+            .iter()
+            .map(|a| format!("{a}/{}", if a.contains(':') { 128 } else { 32 }))
+            .collect();
+        assert_eq!(fewest_prefixes(&ips(&list)), want);
     }
 }

@@ -34,7 +34,13 @@ pub fn peer_qr(peer: &PeerCtx, config: &str) -> Result<Qr> {
             peer.name, peer.name
         )));
     }
-    Qr::new(config)
+    Qr::new(config).map_err(|e| match e {
+        Error::Limit(why) => Error::Limit(format!(
+            "peer '{}': its config is too big for a QR code ({why}); render with --no-qr and import peers/{}.conf as a file, or give it fewer cameras (camvpn peer set {} --cameras …); cameras on adjacent addresses take less room",
+            peer.name, peer.name, peer.name
+        )),
+        e => e,
+    })
 }
 
 /// The files of one peer: its config, and with `PeerFiles::All` its QR code

@@ -2,8 +2,8 @@
 //!
 //! Error correction is M (15 % of the code can be damaged: a smudged screen,
 //! a printed sheet with a crease) unless the code would then be wider than an
-//! 80-column terminal, in which case L is used: a code that fits the terminal
-//! scans; one that wraps does not. PNG and SVG use the same code, so every
+//! 80-column terminal or the payload does not fit M at all, in which case L
+//! is used: a code that fits the terminal scans; one that wraps does not. PNG and SVG use the same code, so every
 //! rendering of a peer's QR carries the same symbol.
 
 use std::fmt;
@@ -19,6 +19,9 @@ pub const TERMINAL_COLUMNS: usize = 80;
 pub const QUIET_ZONE: usize = 4;
 /// What an SVG file starts with, before [`Qr::svg_inline`].
 pub const SVG_DECLARATION: &str = "<?xml version=\"1.0\" standalone=\"yes\"?>\n";
+/// The most bytes a QR code holds: version 40 at level L (ISO/IEC 18004,
+/// table 7).
+pub const MAX_BYTES: usize = 2953;
 /// Pixels per module in PNG output.
 pub const PNG_SCALE: u32 = 8;
 
@@ -61,16 +64,17 @@ pub struct Qr {
 }
 
 impl Qr {
-    /// Encodes `payload` with M, or L when M would not fit the terminal.
+    /// Encodes `payload` with M, or L when M would not fit the terminal or
+    /// not hold the payload at all; an [`Error::Limit`] when L cannot either.
     pub fn new(payload: &str) -> Result<Self> {
         let make = |ec_level| {
             let ecl = match ec_level {
                 EcLevel::L => ECL::L,
                 EcLevel::M => ECL::M,
             };
-            let code = QRBuilder::new(payload).ecl(ecl).build().map_err(|e| {
-                Error::Failed(format!(
-                    "the config ({} bytes) does not fit in a QR code: {e}",
+            let code = QRBuilder::new(payload).ecl(ecl).build().map_err(|_| {
+                Error::Limit(format!(
+                    "{} bytes do not fit in a QR code (at most {MAX_BYTES})",
                     payload.len()
                 ))
             })?;
@@ -84,11 +88,11 @@ impl Qr {
                 dark,
             })
         };
-        let m = make(EcLevel::M)?;
-        if m.terminal_columns() > TERMINAL_COLUMNS {
-            return make(EcLevel::L);
+        match make(EcLevel::M) {
+            Ok(m) if m.terminal_columns() <= TERMINAL_COLUMNS => Ok(m),
+            // Too wide for a terminal, or too long for M: L holds more.
+            _ => make(EcLevel::L),
         }
-        Ok(m)
     }
 
     /// The error correction level used.
@@ -226,6 +230,21 @@ mod tests {
         assert_eq!(q.ec_level(), EcLevel::L);
         assert_eq!(q.width(), 65);
         assert!(q.terminal_columns() <= TERMINAL_COLUMNS);
+    }
+
+    #[test]
+    fn payload_too_long_for_m_gets_l_and_one_too_long_for_l_is_a_limit() {
+        // 40-M holds 2331 bytes, 40-L 2953.
+        let q = Qr::new(&"x".repeat(2450)).unwrap();
+        // 37-L (165 modules) holds 2543, 36-L 2420.
+        assert_eq!((q.ec_level(), q.width()), (EcLevel::L, 165));
+        let q = Qr::new(&"x".repeat(MAX_BYTES)).unwrap();
+        assert_eq!(q.ec_level(), EcLevel::L);
+        let err = Qr::new(&"x".repeat(MAX_BYTES + 1)).err().unwrap();
+        assert!(
+            err.is_input() && err.to_string().contains("2954 bytes"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -151,7 +151,8 @@ fn a_config_too_wide_at_m_falls_back_to_l_and_fits_80_columns() {
     for (i, n) in ["c1", "c2", "c3", "c4"].iter().enumerate() {
         s.cmd()
             .args(["camera", "add", n, "--ip"])
-            .arg(format!("192.168.1.{}", 200 + i))
+            // Not adjacent: each stays a host route of its own.
+            .arg(format!("192.168.1.{}", 200 + 2 * i))
             .ok();
     }
     let conf = s
@@ -234,4 +235,71 @@ fn peer_add_on_a_terminal_prints_a_scannable_qr() {
         .args(["peer", "add", "x", "--qr", "--no-qr"])
         .fails(2);
     assert_eq!(before, s.files());
+}
+
+/// A site of `n` cameras on every other address of 10.20.0.0/16 (so that no
+/// two merge into one prefix) and one peer, `guard`, who may reach them all.
+fn big_site(n: usize) -> Site {
+    let s = Site::new();
+    let mut init = s.cmd().args([
+        "-q",
+        "init",
+        "--platform",
+        "linux",
+        "--endpoint",
+        "vpn.example.net",
+        "--wan-if",
+        "eth0",
+        "--lan-if",
+        "br0",
+        "--lan",
+        "10.20.0.0/16",
+        "--peer",
+        "guard",
+    ]);
+    for i in 0..n {
+        init =
+            init.arg("--camera")
+                .arg(format!("cam{i:03}=10.20.{}.{}", i / 100, 2 + 2 * (i % 100)));
+    }
+    init.ok();
+    s
+}
+
+#[test]
+fn a_config_too_long_for_m_gets_an_l_code_and_one_too_long_for_any_is_exit_2() {
+    let s = big_site(150);
+    let conf = s
+        .cmd()
+        .args(["peer", "show", "guard", "--config"])
+        .ok()
+        .stdout;
+    assert!(
+        QrCode::with_error_correction_level(&conf, EcLevel::M).is_err()
+            && QrCode::with_error_correction_level(&conf, EcLevel::L).is_ok(),
+        "a config of {} bytes does not sit between 40-M and 40-L",
+        conf.len()
+    );
+    let out = s.render(&[]);
+    assert_eq!(zbar(&out.join("peers/guard.png")), conf);
+
+    let s = big_site(200);
+    let out = s.path("too-big");
+    let r = s.cmd().args(["render", "--out"]).arg(&out).fails(2);
+    assert!(
+        r.stderr.contains("peer 'guard'")
+            && r.stderr.contains("bytes")
+            && r.stderr.contains("--no-qr"),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists(), "render wrote files before it refused");
+    // Without QR codes it renders, and the config is whole.
+    s.cmd().args(["render", "--no-qr", "--out"]).arg(&out).ok();
+    assert!(
+        fs::read_to_string(out.join("peers/guard.conf"))
+            .unwrap()
+            .len()
+            > 2953
+    );
 }
