@@ -328,8 +328,7 @@ fn print_summary(ctx: &Context, p: &PeerCtx, out: &Out) -> Result<()> {
     )?;
     writeln!(
         s,
-        "if a stream stalls: RTSP over TCP in the app, or a lower MTU (camvpn peer set {} --mtu 1200)",
-        p.name
+        "if a stream stalls: RTSP over TCP in the app, or the camera's sub-stream (a lower bit rate)"
     )?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::Result;
+use camvpn::model::site::DEFAULT_MTU;
 use camvpn::ops::export;
 use camvpn::ops::site::{self, SiteChange};
 use camvpn::store::SiteDir;
@@ -58,8 +59,10 @@ fn show(dir: &SiteDir, out: &Out) -> Result<Outcome> {
     writeln!(
         w,
         "mtu:              {}",
-        s.mtu
-            .map_or("(WireGuard's default)".to_owned(), |m| m.to_string())
+        s.mtu.map_or_else(
+            || format!("{DEFAULT_MTU} (camvpn's default)"),
+            |m| m.to_string()
+        )
     )?;
     writeln!(
         w,

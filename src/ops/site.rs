@@ -468,7 +468,7 @@ pub struct SiteChange {
     pub lan6: Change<Ipv6Net>,
     /// DNS servers for peers (empty: none).
     pub dns: Option<Vec<IpAddr>>,
-    /// Tunnel MTU (0: WireGuard's default).
+    /// Tunnel MTU (0: camvpn's default, 1280).
     pub mtu: Option<u16>,
     /// PersistentKeepalive (0: off).
     pub keepalive: Option<u16>,

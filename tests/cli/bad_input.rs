@@ -482,6 +482,20 @@ fn router_access_takes_services_or_ports_and_refuses_the_rest() {
         "{}",
         shown.stdout
     );
+    // The MTU shown is the one the files carry, not WireGuard's 1420.
+    let conf = s
+        .cmd()
+        .args(["peer", "show", "phone", "--config"])
+        .ok()
+        .stdout;
+    assert!(conf.contains("MTU = 1280"), "{conf}");
+    assert!(
+        shown
+            .stdout
+            .contains("mtu:              1280 (camvpn's default)"),
+        "{}",
+        shown.stdout
+    );
     s.cmd()
         .args(["site", "set", "--router-access", "none"])
         .ok();

@@ -57,7 +57,7 @@ pub struct InitArgs {
     /// The WireGuard interface name on the router
     #[arg(long, default_value = "wg0", value_name = "IF")]
     pub interface: InterfaceName,
-    /// Tunnel MTU for router and peers (1280 to 9000; WireGuard's default is 1420)
+    /// Tunnel MTU for router and peers, 1280 to 9000 [default: 1280, which fits every path IPv6 can use; WireGuard's own is 1420]
     #[arg(long, value_parser = parse_mtu, value_name = "N")]
     pub mtu: Option<u16>,
     /// PersistentKeepalive for peers, seconds (only needed to receive traffic
@@ -181,7 +181,7 @@ pub struct SiteSetArgs {
     /// DNS server(s) for peers (an empty value removes them)
     #[arg(long, value_delimiter = ',', value_parser = parse_ip_or_empty, value_name = "IP")]
     pub dns: Option<Vec<Option<IpAddr>>>,
-    /// Tunnel MTU (0: WireGuard's default)
+    /// Tunnel MTU, 1280 to 9000 (0: camvpn's default, 1280)
     #[arg(long, value_name = "N")]
     pub mtu: Option<u16>,
     /// PersistentKeepalive for peers, seconds (0: off)
