@@ -3,11 +3,10 @@
 use anyhow::Result;
 use camvpn::model::site::Firewall;
 use camvpn::ops::camera::NewCamera;
-use camvpn::ops::import::{self, Import};
 use camvpn::ops::site::{self, NewSite};
 use camvpn::store::SiteDir;
 
-use super::args::{FirewallArg, ImportArgs, InitArgs};
+use super::args::{FirewallArg, InitArgs};
 use super::peer::{ShowQr, print_added};
 use super::{Out, Outcome};
 
@@ -56,20 +55,5 @@ pub fn run(dir: &SiteDir, a: InitArgs, out: &Out) -> Result<Outcome> {
     let created = site::create(dir, req)?;
     out.notices(&created.notices);
     print_added(dir, &created.site, &created.peers, ShowQr::OnTerminal, out)?;
-    Ok(Outcome::Done)
-}
-
-pub fn import(dir: &SiteDir, a: ImportArgs, out: &Out) -> Result<Outcome> {
-    let created = import::import(
-        dir,
-        &Import {
-            file: a.file,
-            platform: a.platform,
-            wan_if: a.ifs.wan_if,
-            lan_if: a.ifs.lan_if,
-            force: a.force,
-        },
-    )?;
-    out.notices(&created.notices);
     Ok(Outcome::Done)
 }

@@ -8,6 +8,8 @@ mod apply;
 mod args;
 mod audit;
 mod camera;
+mod export;
+mod import;
 mod init;
 mod output;
 mod peer;
@@ -61,7 +63,7 @@ pub fn main() -> i32 {
         Ok(Outcome::Done) => 0,
         Ok(Outcome::Finding) => 1,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             exit_code(&e)
         }
     }
@@ -84,6 +86,20 @@ fn laptop_only(e: &clap::Error) -> Option<&'static str> {
     }
 }
 
+/// The error and its causes, each said once: a cause that its error's own
+/// message already holds (`cannot read F: No such file…`) is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 fn exit_code(e: &anyhow::Error) -> i32 {
     e.chain()
         .find_map(|c| c.downcast_ref::<camvpn::Error>())
@@ -100,8 +116,8 @@ fn run(cli: Cli, out: &Out) -> Result<Outcome> {
         Command::Render(a) => render::run(&dir, &a, out),
         Command::Apply(a) => apply::run(&dir, &a, out),
         Command::Audit(a) => audit::run(&dir, &a, out),
-        Command::Export(a) => export(&dir, a.secrets, out),
-        Command::Import(a) => init::import(&dir, a, out),
+        Command::Export(a) => export::run(&dir, &a, out),
+        Command::Import(a) => import::run(&dir, a, out),
         #[cfg(feature = "laptop")]
         Command::Probe(a) => probe::run(&dir, &a, out),
         Command::Status => status::run(&dir, out),
@@ -124,13 +140,6 @@ fn site_dir(flag: Option<PathBuf>) -> PathBuf {
             PathBuf::from("camvpn")
         }
     })
-}
-
-fn export(dir: &SiteDir, secrets: bool, out: &Out) -> Result<Outcome> {
-    let (ctx, notices) = camvpn::ops::export::context(dir, secrets)?;
-    out.notices(&notices);
-    out.print_json(&ctx)?;
-    Ok(Outcome::Done)
 }
 
 /// A switch from a flag that turns it on and one that turns it off.

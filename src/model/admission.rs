@@ -88,6 +88,13 @@ impl Admission {
         Ok((v4, v6))
     }
 
+    /// How many more peers the tunnel subnet has room for.
+    pub fn free(&self) -> usize {
+        let hosts = u32::from(self.subnet.broadcast()) - u32::from(self.subnet.network());
+        // Less the network and broadcast addresses, and what is in use.
+        (hosts.saturating_sub(1) as usize).saturating_sub(self.used4.len())
+    }
+
     /// The first free addresses, without taking them.
     pub(super) fn addresses(&self) -> Result<(Ipv4Addr, Option<Ipv6Addr>)> {
         let first = u32::from(self.subnet.network());
@@ -192,7 +199,9 @@ pub(crate) mod tests {
             err.to_string().contains("collide with existing peer 'b'"),
             "{err}"
         );
+        assert_eq!(adm.free(), 1);
         adm.admit(&"g".parse().unwrap(), key()).unwrap();
+        assert_eq!(adm.free(), 0);
         let err = adm.admit(&"h".parse().unwrap(), key()).unwrap_err();
         assert!(err.to_string().contains("no free address"), "{err}");
     }

@@ -19,12 +19,13 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, InvalidValue, Result};
 
-/// Why `s` is not a base64 WireGuard key, or its 32 bytes.
-fn decode(s: &str) -> Result<Zeroizing<[u8; 32]>, String> {
+/// Why `s` is not a base64 WireGuard key, or its 32 bytes; `tool` is the
+/// `wg` command that prints such a key (`wg pubkey` for a public one).
+fn decode(s: &str, tool: &str) -> Result<Zeroizing<[u8; 32]>, String> {
     let s = s.trim();
     if s.len() != 44 {
         return Err(format!(
-            "a WireGuard key is 44 characters of base64 (as `wg genkey` prints it), found {}",
+            "a WireGuard key is 44 characters of base64 (as `{tool}` prints it), found {}",
             s.chars().count()
         ));
     }
@@ -62,7 +63,7 @@ impl PrivateKey {
 
     /// Parses a key; `origin` (a file path) is named in the error.
     pub fn from_base64(s: &str, origin: &str) -> Result<Self> {
-        let bytes = decode(s).map_err(|reason| Error::Key {
+        let bytes = decode(s, "wg genkey").map_err(|reason| Error::Key {
             origin: origin.to_owned(),
             reason,
         })?;
@@ -98,7 +99,7 @@ pub struct PublicKey([u8; 32]);
 impl PublicKey {
     /// Parses a key; `origin` (a file or flag) is named in the error.
     pub fn from_base64(s: &str, origin: &str) -> Result<Self> {
-        let bytes = decode(s).map_err(|reason| Error::Key {
+        let bytes = decode(s, "wg pubkey").map_err(|reason| Error::Key {
             origin: origin.to_owned(),
             reason,
         })?;
@@ -121,7 +122,7 @@ impl FromStr for PublicKey {
     type Err = InvalidValue;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        decode(s)
+        decode(s, "wg pubkey")
             .map(|b| PublicKey(*b))
             .map_err(|reason| InvalidValue::new(format!("invalid public key: {reason}")))
     }
@@ -139,10 +140,12 @@ impl PresharedKey {
 
     /// Parses a key; `origin` (a file path) is named in the error.
     pub fn from_base64(s: &str, origin: &str) -> Result<Self> {
-        decode(s).map(PresharedKey).map_err(|reason| Error::Key {
-            origin: origin.to_owned(),
-            reason,
-        })
+        decode(s, "wg genpsk")
+            .map(PresharedKey)
+            .map_err(|reason| Error::Key {
+                origin: origin.to_owned(),
+                reason,
+            })
     }
 
     /// The key in base64.

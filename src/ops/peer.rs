@@ -65,6 +65,14 @@ pub(crate) fn admit(
         p.start(names.len() as u64);
     }
     let mut admission = site.admission();
+    let free = admission.free();
+    if names.len() > free {
+        return Err(Error::Limit(format!(
+            "the tunnel subnet {} has room for {free} more peers, and {} were asked for: add at most {free}, or start a new site with a larger --subnet",
+            site.subnet,
+            names.len()
+        )));
+    }
     for name in &names {
         admission.check_name(name)?;
     }

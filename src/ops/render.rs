@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use super::{Notices, Progress, load_secrets};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::site::{Firewall, Platform, Site};
 use crate::store::{self, Batch, SECRET_DIR, SiteDir, Staged, interrupt};
 use crate::targets::templates::Templates;
@@ -225,6 +225,13 @@ impl Sink for StageSink<'_> {
 pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Result<Rendered> {
     // Declared first, so dropped last: after the staged files.
     let signals = Arc::new(interrupt::Guard::new());
+    // An existing path that is not a directory: the user's mistake.
+    if req.out.exists() && !req.out.is_dir() {
+        return Err(Error::File {
+            path: req.out.clone(),
+            message: "is not a directory: give --out a directory (it is made if missing)".into(),
+        });
+    }
     let _lock = dir.lock_shared()?;
     let site = dir.load()?;
     let mut notices = Notices::default();

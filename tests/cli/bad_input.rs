@@ -225,7 +225,7 @@ fn unknown_camera_in_cameras() {
 fn bad_public_key() {
     rejected(
         &["peer", "add", "x", "--public-key", "abc"],
-        &["--public-key", "44 characters"],
+        &["--public-key", "44 characters", "`wg pubkey`"],
     );
     rejected(
         &[
@@ -500,4 +500,30 @@ fn router_access_takes_services_or_ports_and_refuses_the_rest() {
         .args(["site", "set", "--router-access", "none"])
         .ok();
     assert!(!s.site_toml().contains("router_access"));
+}
+
+#[test]
+fn render_into_a_file_is_exit_2_and_a_missing_file_is_named_once() {
+    let s = Site::new();
+    s.init();
+    let file = s.path("not-a-dir");
+    fs::write(&file, "mine\n").unwrap();
+    let r = s.cmd().args(["render", "--out"]).arg(&file).fails(2);
+    assert!(r.stderr.contains("is not a directory"), "{}", r.stderr);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "mine\n");
+    let r = s.cmd().args(["audit", "/nonexistent/dump"]).fails(2);
+    assert_eq!(
+        r.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn more_peers_than_the_subnet_holds_says_how_many_fit() {
+    rejected(
+        &["peer", "add", "--prefix", "p", "--count", "300"],
+        &["10.66.0.0/24 has room for 2", "300 were asked for"],
+    );
 }

@@ -113,3 +113,20 @@ fn file_modes_do_not_depend_on_the_umask() {
         assert_eq!(mode(s.path("out/peers/phone.png")), 0o600, "umask {umask}");
     }
 }
+
+#[test]
+fn export_secrets_to_a_file_is_0600_and_the_same_json() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Site::new();
+    s.init();
+    let backup = s.path("backup.json");
+    s.cmd()
+        .args(["export", "--secrets", "-o"])
+        .arg(&backup)
+        .ok();
+    let mode = fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let printed = s.cmd().args(["export", "--secrets"]).ok().stdout;
+    assert_eq!(fs::read_to_string(&backup).unwrap(), printed);
+    assert!(printed.contains("\"private_key\""));
+}

@@ -273,7 +273,7 @@ router platform (the interfaces then default to the new platform's, or --wan-if 
 --lan-if); render (or apply) writes the new router's files.
 
 Examples:
-  camvpn export --secrets > backup.json          # keep it safe: it holds every key
+  camvpn export --secrets -o backup.json         # written 0600: it holds every key
   camvpn --dir /etc/camvpn import backup.json
   camvpn --dir site import backup.json --platform openwrt"
 )]
@@ -292,8 +292,15 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  camvpn export > site.json                      # for probe --as, templates, scripts
+  camvpn export --secrets -o backup.json         # a backup for import; written 0600")]
 pub struct ExportArgs {
     /// Include private keys and PSKs
     #[arg(long)]
     pub secrets: bool,
+    /// Write to FILE instead of standard output, readable by its owner only
+    /// (0600), atomically
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
