@@ -16,12 +16,20 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
         wg_dir: a.wg.wg_dir.clone(),
         uci_dir: a.uci.uci_dir.clone(),
     };
+    // What a dry run would do is its output; the first failed write to it
+    // (a closed pipe) ends the command once apply returns.
+    let mut unprinted: Option<anyhow::Error> = None;
+    let mut print = |text: String| {
+        if unprinted.is_none() {
+            unprinted = out.print(&text).err();
+        }
+    };
     let mut report = |e: Event| match e {
-        Event::Action(s) if a.dry_run => println!("would {s}"),
+        Event::Action(s) if a.dry_run => print(format!("would {s}\n")),
         Event::Action(s) => out.note(s),
         Event::Content(name, text) => {
             if a.dry_run && out.verbose() {
-                println!("--- {name}\n{text}");
+                print(format!("--- {name}\n{text}\n"));
             } else {
                 out.detail(format!("--- {name}\n{text}"));
             }
@@ -31,6 +39,9 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
     };
     if a.undo {
         let undone = apply::undo(dir, &req, &mut report)?;
+        if let Some(e) = unprinted {
+            return Err(e);
+        }
         if !a.dry_run {
             out.note(format!(
                 "removed the {} firewall and interface {}",
@@ -41,6 +52,9 @@ pub fn run(dir: &SiteDir, a: &ApplyArgs, out: &Out) -> Result<Outcome> {
     }
     let templates = out.templates()?;
     let applied = apply::apply(dir, &req, &templates, &mut report)?;
+    if let Some(e) = unprinted {
+        return Err(e);
+    }
     out.notices(&applied.notices);
     if !a.dry_run {
         let how = match applied.platform {

@@ -16,7 +16,7 @@ pub fn run(dir: &SiteDir, a: &AuditArgs, out: &Out) -> Result<Outcome> {
     if out.json {
         out.print_json(&report)?;
     } else {
-        print!("{}", table(&report));
+        out.print(&table(&report))?;
     }
     Ok(if report.exposed() {
         Outcome::Finding

@@ -62,6 +62,9 @@ pub fn main() -> i32 {
     match run(cli, &out) {
         Ok(Outcome::Done) => 0,
         Ok(Outcome::Finding) => 1,
+        // A reader that stopped reading (`| head`): quietly, as a shell
+        // expects of a command its pipe closed on.
+        Err(e) if closed_pipe(&e) => 141,
         Err(e) => {
             eprintln!("error: {}", message(&e));
             exit_code(&e)
@@ -84,6 +87,17 @@ fn laptop_only(e: &clap::Error) -> Option<&'static str> {
         Some(ContextValue::String(s)) => LAPTOP_ONLY.into_iter().find(|c| c == s),
         _ => None,
     }
+}
+
+/// Whether `e` is a write to a closed pipe.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        let kind = c
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| c.downcast_ref::<serde_json::Error>()?.io_error_kind());
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The error and its causes, each said once: a cause that its error's own

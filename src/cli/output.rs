@@ -146,6 +146,12 @@ impl Out {
         eprintln!("warning: {}", msg.as_ref());
     }
 
+    /// Text on standard output, as it is.
+    pub fn print(&self, text: &str) -> Result<()> {
+        std::io::stdout().lock().write_all(text.as_bytes())?;
+        Ok(())
+    }
+
     /// Data as pretty JSON on standard output.
     pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let mut stdout = std::io::stdout().lock();

@@ -527,3 +527,46 @@ fn more_peers_than_the_subnet_holds_says_how_many_fit() {
         &["10.66.0.0/24 has room for 2", "300 were asked for"],
     );
 }
+
+/// Runs camvpn with `args` in `s`, its standard output a pipe closed before
+/// it writes; the exit code and what it said on standard error.
+fn into_a_closed_pipe(s: &Site, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(crate::common::BIN)
+        .arg("--dir")
+        .arg(s.dir())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly_with_141() {
+    let s = Site::new();
+    s.init();
+    let dump = format!(
+        "{}/tests/fixtures/audit/iptables-rules",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for args in [
+        &["export", "--secrets"][..],
+        &["camera", "list"],
+        &["audit", &dump],
+        &["peer", "show", "phone", "--qr", "ansi"],
+    ] {
+        let (code, stderr) = into_a_closed_pipe(&s, args);
+        assert_eq!(code, Some(141), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("error") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
