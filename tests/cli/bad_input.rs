@@ -3,9 +3,9 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use crate::common::{INIT, Site, root_or_skip};
+use crate::common::{BIN, INIT, Site, root_or_skip};
 
 /// Runs `args` on an initialised site; expects exit 2, every one of `says`
 /// in the error, and the site untouched.
@@ -531,13 +531,13 @@ fn more_peers_than_the_subnet_holds_says_how_many_fit() {
 /// Runs camvpn with `args` in `s`, its standard output a pipe closed before
 /// it writes; the exit code and what it said on standard error.
 fn into_a_closed_pipe(s: &Site, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = std::process::Command::new(crate::common::BIN)
+    let mut child = Command::new(BIN)
         .arg("--dir")
         .arg(s.dir())
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     drop(child.stdout.take());
