@@ -388,7 +388,7 @@ fn unreadable_keys_dir() {
     let before = s.files();
     let out = Command::new("setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
-        .arg(crate::common::BIN)
+        .arg(BIN)
         .arg("--dir")
         .arg(s.dir())
         .args(["peer", "show", "phone", "--config"])
