@@ -365,6 +365,12 @@ impl Site {
         Ok(())
     }
 
+    /// Whether `ip` is a host address of the LAN: inside it, neither its
+    /// network nor its broadcast address.
+    pub fn is_lan_host(&self, ip: Ipv4Addr) -> bool {
+        self.lan.contains(&ip) && ip != self.lan.network() && ip != self.lan.broadcast()
+    }
+
     /// The first free tunnel addresses for a new peer: never the router's,
     /// never one in use.
     pub fn free_addresses(&self) -> Result<(Ipv4Addr, Option<Ipv6Addr>)> {
@@ -470,6 +476,18 @@ impl Site {
                 return bad(format!(
                     "camera '{}' address {} is inside the tunnel subnet {}",
                     c.name, c.ip, self.subnet
+                ));
+            }
+            if !self.lan.contains(&c.ip) {
+                return bad(format!(
+                    "camera '{}' address {} is outside the LAN {} the router serves: phones would send that address into the tunnel; give the camera's address on the LAN, or give the site its cameras' LAN (init --lan)",
+                    c.name, c.ip, self.lan
+                ));
+            }
+            if !self.is_lan_host(c.ip) {
+                return bad(format!(
+                    "camera '{}' address {} is the network or broadcast address of the LAN {}, not a host",
+                    c.name, c.ip, self.lan
                 ));
             }
             if c.ip.is_unspecified()

@@ -358,6 +358,13 @@ fn import_cameras(
         if site.cameras.iter().any(|c| c.ip == ip4) {
             continue;
         }
+        if !site.is_lan_host(ip4) {
+            notices.warn(format!(
+                "{ip} is not a host of the LAN {}: not imported; give the site that LAN with init --lan",
+                site.lan
+            ));
+            continue;
+        }
         let mut ports: Vec<PortSpec> = Vec::new();
         for f in &findings {
             let Some(range) = f.forward.host_ports() else {

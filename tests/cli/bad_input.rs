@@ -247,6 +247,29 @@ fn camera_inside_the_tunnel() {
     );
 }
 
+#[test]
+fn camera_addresses_that_are_not_hosts_of_the_lan() {
+    rejected(
+        &["camera", "add", "c", "--ip", "8.8.8.8"],
+        &["8.8.8.8", "outside the LAN 192.168.1.0/24"],
+    );
+    rejected(
+        &["camera", "add", "c", "--ip", "192.168.1.255"],
+        &[
+            "192.168.1.255",
+            "broadcast address of the LAN 192.168.1.0/24",
+        ],
+    );
+    rejected(
+        &["camera", "set", "driveway", "--ip", "192.168.1.0"],
+        &["192.168.1.0", "network or broadcast"],
+    );
+    init_rejected(
+        &["--camera", "gate=10.1.2.3"],
+        &["10.1.2.3", "outside the LAN"],
+    );
+}
+
 /// Breaks `site.toml` with `edit`, then expects every command to refuse with
 /// the file, a line and a column.
 fn broken_site(edit: impl Fn(&str) -> String, says: &[&str]) {

@@ -131,6 +131,14 @@ fn a_bad_spec_exits_2_naming_the_field_and_changes_nothing() {
         (
             {
                 let mut v = spec();
+                v["cameras"][1]["ip"] = json!("8.8.8.8");
+                v
+            },
+            "8.8.8.8 is outside the LAN",
+        ),
+        (
+            {
+                let mut v = spec();
                 v["peers"][0]["colour"] = json!("red");
                 v
             },
