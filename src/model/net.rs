@@ -7,6 +7,39 @@ use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::error::InvalidValue;
 
+/// Why the internet cannot reach `ip`, when it cannot: its kind of
+/// address, for a message (`carrier-grade NAT (100.64.0.0/10)`).
+pub fn unreachable_kind(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(a) => {
+            let [x, y, ..] = a.octets();
+            if x == 100 && (64..128).contains(&y) {
+                Some("carrier-grade NAT (100.64.0.0/10)")
+            } else if a.is_private() {
+                Some("private (RFC 1918)")
+            } else if a.is_link_local() {
+                Some("link-local (169.254.0.0/16)")
+            } else if a.is_loopback() {
+                Some("loopback")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(a) => {
+            let first = a.segments()[0];
+            if a.is_loopback() {
+                Some("loopback")
+            } else if first & 0xffc0 == 0xfe80 {
+                Some("link-local (fe80::/10)")
+            } else if first & 0xfe00 == 0xfc00 {
+                Some("unique local (fc00::/7)")
+            } else {
+                None
+            }
+        }
+    }
+}
+
 /// An IPv4 network in CIDR form with no host bits set: `10.66.0.0/24`.
 pub fn parse_net4(s: &str) -> Result<Ipv4Net, InvalidValue> {
     let net: Ipv4Net = s.parse().map_err(|_| {

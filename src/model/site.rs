@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, InvalidValue, Result};
 use crate::model::admission::Admission;
 use crate::model::camera::Camera;
-use crate::model::endpoint::Endpoint;
+use crate::model::endpoint::{Endpoint, Host};
 use crate::model::interface::InterfaceName;
 use crate::model::keys::PublicKey;
 use crate::model::name::CameraName;
+use crate::model::net::unreachable_kind;
 use crate::model::peer::{Access, Peer};
 use crate::model::port::PortSpec;
 use crate::model::relay::{RELAY_IF, Relay};
@@ -363,6 +364,24 @@ impl Site {
             }));
         }
         Ok(())
+    }
+
+    /// Why phones on the internet cannot dial the endpoint, when its host is
+    /// an address they cannot reach and no relay stands in for it.
+    pub fn endpoint_warning(&self) -> Option<String> {
+        let Host::Ip(ip) = self.endpoint.host else {
+            return None;
+        };
+        if self.relay.is_some() {
+            return None;
+        }
+        let kind = match ip {
+            IpAddr::V4(a) if self.lan.contains(&a) => "on the site's own LAN",
+            _ => unreachable_kind(ip)?,
+        };
+        Some(format!(
+            "the endpoint {ip} is a {kind} address: phones outside cannot reach it; give the router's public address or a DNS name for it (site set --endpoint), or behind carrier-grade NAT a relay (site set --relay HOST)"
+        ))
     }
 
     /// Whether `ip` is a host address of the LAN: inside it, neither its

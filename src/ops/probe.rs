@@ -13,6 +13,7 @@ use crate::audit::Format;
 use crate::error::{Error, Result};
 use crate::host::nat;
 use crate::model::name::PeerName;
+use crate::model::net::unreachable_kind;
 use crate::model::port::{PortSpec, Proto};
 use crate::model::vendor::Catalog;
 use crate::probe::{self, Answer};
@@ -185,18 +186,11 @@ pub fn outside(dir: &SiteDir, req: &Outside) -> Result<OutsideReport> {
             answer,
         })
         .collect();
-    let unreachable = match ip {
-        IpAddr::V4(a) => nat::classify(a).map(|k| {
-            let what = match k {
-                nat::WanKind::Cgnat => "carrier-grade NAT (100.64.0.0/10)",
-                nat::WanKind::Private => "private",
-            };
-            format!(
-                "{host} is {a}, a {what} address that the internet cannot reach: probe from outside says nothing about it; behind carrier-grade NAT phones need a relay (camvpn site set --relay HOST)"
-            )
-        }),
-        IpAddr::V6(_) => None,
-    };
+    let unreachable = unreachable_kind(ip).map(|what| {
+        format!(
+            "{host} is {ip}, a {what} address that the internet cannot reach: probe from outside says nothing about it; behind carrier-grade NAT phones need a relay (camvpn site set --relay HOST)"
+        )
+    });
     Ok(OutsideReport {
         unreachable,
         host,

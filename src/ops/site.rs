@@ -249,6 +249,9 @@ pub(super) fn write_new(
         }
     }
     batch.commit()?;
+    if let Some(w) = site.endpoint_warning() {
+        notices.warn(w);
+    }
     notices.note(format!(
         "created the {} site in {}: router {} on {}, {} camera(s), {} peer(s)",
         site.platform,
@@ -597,6 +600,9 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
     dir.stage_site(&mut batch, &site)?;
     batch.commit()?;
     let mut notices = Notices::default();
+    if let Some(w) = site.endpoint_warning() {
+        notices.warn(w);
+    }
     if reimport {
         notices.note("peer configs changed: render again and re-import them on the phones");
     }

@@ -262,3 +262,63 @@ fn platform_defaults_for_interfaces() {
         .ok();
     assert!(!d.site_toml().contains("wan_if") && d.site_toml().contains("lan_if = \"br0\""));
 }
+
+#[test]
+fn an_endpoint_phones_outside_cannot_reach_is_warned_about_with_the_fix() {
+    let init = |endpoint: &str, more: &[&str]| {
+        let s = Site::new();
+        let r = s
+            .cmd()
+            .args([
+                "init",
+                "--platform",
+                "linux",
+                "--wan-if",
+                "eth0",
+                "--lan-if",
+                "br0",
+            ])
+            .args(["--endpoint", endpoint])
+            .args(more)
+            .ok();
+        (s, r.stderr)
+    };
+    for (endpoint, says) in [
+        ("192.168.1.1", "on the site's own LAN"),
+        ("10.0.0.1", "private (RFC 1918)"),
+        ("100.64.12.1", "carrier-grade NAT"),
+        ("169.254.0.9", "link-local"),
+        ("[fd00::1]:51820", "unique local"),
+    ] {
+        let (_, stderr) = init(endpoint, &[]);
+        assert!(
+            stderr.contains("warning: the endpoint")
+                && stderr.contains(says)
+                && stderr.contains("--relay"),
+            "{endpoint}: {stderr}"
+        );
+    }
+    for (endpoint, more) in [
+        ("203.0.113.1", &[][..]),
+        ("vpn.example.net", &[]),
+        ("100.64.12.1", &["--relay", "relay.example.net"]),
+    ] {
+        let (_, stderr) = init(endpoint, more);
+        assert!(
+            !stderr.contains("warning: the endpoint"),
+            "{endpoint}: {stderr}"
+        );
+    }
+    // site set warns too, and a public endpoint is quiet again.
+    let (s, _) = init("vpn.example.net", &[]);
+    let r = s
+        .cmd()
+        .args(["site", "set", "--endpoint", "172.16.0.5"])
+        .ok();
+    assert!(r.stderr.contains("172.16.0.5 is a private"), "{}", r.stderr);
+    let r = s
+        .cmd()
+        .args(["site", "set", "--endpoint", "198.51.100.4"])
+        .ok();
+    assert!(!r.stderr.contains("warning: the endpoint"), "{}", r.stderr);
+}
