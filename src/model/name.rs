@@ -59,7 +59,7 @@ pub(crate) fn describe(c: char) -> String {
 }
 
 macro_rules! name_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, $reserved:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, SerializeDisplay, DeserializeFromStr)]
         pub struct $name(String);
@@ -91,7 +91,15 @@ macro_rules! name_type {
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 check($what, s, $max)?;
-                Ok(Self(s.to_owned()))
+                let name = Self(s.to_owned());
+                let reserved: &[(&str, &str)] = $reserved;
+                if let Some((_, why)) = reserved.iter().find(|(r, _)| *r == name.key()) {
+                    return Err(InvalidValue::new(format!(
+                        "'{s}' cannot be a {}: {why}; pick another name",
+                        $what
+                    )));
+                }
+                Ok(name)
             }
         }
 
@@ -109,14 +117,16 @@ name_type!(
     /// wg-quick, which both refuse longer names.
     PeerName,
     "peer name",
-    15
+    15,
+    &[("index", "peers/index.html is the page that lists every peer")]
 );
 
 name_type!(
     /// The name of a camera or NVR.
     CameraName,
     "camera name",
-    32
+    32,
+    &[]
 );
 
 #[cfg(test)]

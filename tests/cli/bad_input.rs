@@ -183,6 +183,11 @@ fn hostile_names() {
         );
     }
     rejected(&["peer", "add", "sixteen-chars-xx"], &["at most 15"]);
+    // The peers' list page is peers/index.html.
+    rejected(
+        &["peer", "add", "Index"],
+        &["'Index' cannot be a peer name", "index.html"],
+    );
 }
 
 #[test]
