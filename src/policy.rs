@@ -31,6 +31,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, Value};
 use serde::{Serialize, Serializer};
 
 use crate::model::mac::MacAddr;
+use crate::model::peer::allowed_ports;
 use crate::model::port::PortSpec;
 use crate::model::relay::RELAY_IF;
 use crate::model::site::Site;
@@ -409,21 +410,7 @@ impl Policy {
             let peer: Arc<str> = Arc::from(p.name.as_str());
             for c in site.cameras_of(p) {
                 let cam = &cams[c.name.as_str()];
-                let ports: Vec<PortSpec> = cam
-                    .ports
-                    .iter()
-                    .copied()
-                    .filter(|port| match &p.only {
-                        None => true,
-                        Some(filters) => {
-                            let service = cam
-                                .vendor
-                                .and_then(|v| v.known(*port))
-                                .map(|k| k.service.as_str());
-                            filters.iter().any(|f| f.allows(*port, service))
-                        }
-                    })
-                    .collect();
+                let ports = allowed_ports(p.only.as_deref(), &cam.ports, cam.vendor);
                 if ports.is_empty() {
                     continue;
                 }

@@ -1,5 +1,6 @@
 //! `camvpn peer add|list|show|remove`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -44,6 +45,10 @@ struct Summary<'a> {
     full_tunnel: bool,
     access: &'a str,
     cameras: &'a [String],
+    /// The services or ports it is limited to, if any.
+    only: Option<&'a [String]>,
+    /// The ports it may use, by camera.
+    ports: BTreeMap<&'a str, Vec<&'a str>>,
     allowed_ips: &'a [String],
     dns: &'a [String],
     mtu: Option<u16>,
@@ -67,6 +72,12 @@ impl<'a> Summary<'a> {
             full_tunnel: p.full_tunnel,
             access: &p.access,
             cameras: &p.cameras,
+            only: p.only.as_deref(),
+            ports: p
+                .ports
+                .iter()
+                .map(|(c, ports)| (c.as_str(), ports.iter().map(|p| p.spec.as_str()).collect()))
+                .collect(),
             allowed_ips: &p.allowed_ips,
             dns: &p.dns,
             mtu: p.mtu,
@@ -201,7 +212,10 @@ fn list(dir: &SiteDir, out: &Out) -> Result<Outcome> {
                 p.address.clone(),
                 if p.full_tunnel { "full" } else { "split" }.to_owned(),
                 if p.own_key { "own" } else { "camvpn" }.to_owned(),
-                p.access.clone(),
+                match &p.only {
+                    Some(only) => format!("{} (only {})", p.access, only.join(", ")),
+                    None => p.access.clone(),
+                },
             ]
         })
         .collect();
@@ -219,7 +233,7 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
             ));
         }
         let p = ctx.peer(a.name.as_str()).expect("checked");
-        return print_summary(&ctx, p, out).map(|()| Outcome::Done);
+        return print_summary(p, out).map(|()| Outcome::Done);
     }
     let templates = out.templates()?;
     let shown = peer::config(dir, &a.name, &templates)?;
@@ -275,7 +289,7 @@ pub fn write_secret_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn print_summary(ctx: &Context, p: &PeerCtx, out: &Out) -> Result<()> {
+fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
     if out.json {
         return out.print_json(&Summary::new(p));
     }
@@ -306,10 +320,15 @@ fn print_summary(ctx: &Context, p: &PeerCtx, out: &Out) -> Result<()> {
             p.cameras.join(", ")
         }
     )?;
-    for c in ctx.cameras.iter().filter(|c| p.cameras.contains(&c.name)) {
-        if let Some(url) = &c.rtsp_url {
-            writeln!(s, "stream:      {} {url}", c.name)?;
+    if let Some(only) = &p.only {
+        writeln!(s, "only:        {}", only.join(", "))?;
+        for (camera, ports) in &p.ports {
+            let specs: Vec<&str> = ports.iter().map(|p| p.spec.as_str()).collect();
+            writeln!(s, "ports:       {camera} {}", specs.join(", "))?;
         }
+    }
+    for (camera, url) in &p.streams {
+        writeln!(s, "stream:      {camera} {url}")?;
     }
     writeln!(s, "allowed ips: {}", p.allowed_ips.join(", "))?;
     if !p.dns.is_empty() {

@@ -8,9 +8,11 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+use crate::model::camera::Camera;
 use crate::model::keys::PublicKey;
 use crate::model::name::{CameraName, PeerName};
-use crate::model::port::PortFilter;
+use crate::model::port::{PortFilter, PortSpec};
+use crate::model::vendor::Vendor;
 
 /// Which cameras a peer may reach.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -129,6 +131,15 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// The ports of `camera` this peer may use (none when it may not reach
+    /// the camera at all).
+    pub fn ports_on(&self, camera: &Camera) -> Vec<PortSpec> {
+        if !self.cameras.allows(&camera.name) {
+            return Vec::new();
+        }
+        allowed_ports(self.only.as_deref(), &camera.ports(), camera.vendor().ok())
+    }
+
     /// A peer at `address` with `public_key` (camvpn holds its private
     /// key) that may reach every camera, with the site's settings.
     pub fn new(
@@ -160,4 +171,26 @@ impl Peer {
         v.extend(self.address6.map(IpAddr::V6));
         v
     }
+}
+
+/// The `ports` of a camera of `vendor` that a peer limited to `only` may
+/// use: all of them without a limit.
+pub fn allowed_ports(
+    only: Option<&[PortFilter]>,
+    ports: &[PortSpec],
+    vendor: Option<&Vendor>,
+) -> Vec<PortSpec> {
+    ports
+        .iter()
+        .copied()
+        .filter(|port| match only {
+            None => true,
+            Some(filters) => {
+                let service = vendor
+                    .and_then(|v| v.known(*port))
+                    .map(|k| k.service.as_str());
+                filters.iter().any(|f| f.allows(*port, service))
+            }
+        })
+        .collect()
 }

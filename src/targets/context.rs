@@ -6,6 +6,7 @@
 //! when the context is built with them; without, the fields are absent and a
 //! template that uses them fails (undefined values are strict).
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -13,8 +14,10 @@ use serde::Serialize;
 
 use crate::model::camera::Camera;
 use crate::model::peer::Peer;
+use crate::model::port::PortSpec;
 use crate::model::relay::{RELAY_IF, RELAY_KEEPALIVE, Relay};
 use crate::model::site::Site;
+use crate::model::vendor::Vendor;
 use crate::policy::Policy;
 use crate::store::Secrets;
 
@@ -238,6 +241,11 @@ pub struct PeerCtx {
     pub access: String,
     /// Names of the cameras it may reach.
     pub cameras: Vec<String>,
+    /// The ports it may use, by camera name: all of a camera's, or those
+    /// its `only` allows.
+    pub ports: BTreeMap<String, Vec<PortCtx>>,
+    /// The RTSP URLs it may open, by camera name.
+    pub streams: BTreeMap<String, String>,
     /// Only these services or ports of them (all when none).
     pub only: Option<Vec<String>>,
     /// What the phone routes into the tunnel: the router's tunnel address,
@@ -281,27 +289,41 @@ fn host_cidr(ip: IpAddr) -> String {
     }
 }
 
+/// The RTSP URL of `c`'s main stream on the RTSP port among `ports`, where
+/// the vendor's path is known or a port is RTSP's.
+fn rtsp_url(c: &Camera, ports: &[PortCtx]) -> Option<String> {
+    let rtsp = ports
+        .iter()
+        .find(|p| p.service.as_deref() == Some("rtsp"))
+        .or_else(|| ports.iter().find(|p| p.spec == "554/tcp"))?;
+    let path = c
+        .vendor()
+        .ok()
+        .and_then(|v| v.rtsp_path.as_deref())
+        .unwrap_or("/");
+    Some(format!("rtsp://{}:{}{path}", c.ip, rtsp.port))
+}
+
+impl PortCtx {
+    fn new(p: PortSpec, vendor: Option<&Vendor>) -> Self {
+        PortCtx {
+            port: p.port,
+            proto: p.proto.as_str(),
+            spec: p.to_string(),
+            service: vendor.and_then(|v| v.known(p)).map(|k| k.service.clone()),
+        }
+    }
+}
+
 impl CameraCtx {
     fn new(c: &Camera) -> Self {
         let vendor = c.vendor().ok();
         let ports: Vec<PortCtx> = c
             .ports()
             .into_iter()
-            .map(|p| PortCtx {
-                port: p.port,
-                proto: p.proto.as_str(),
-                spec: p.to_string(),
-                service: vendor.and_then(|v| v.known(p)).map(|k| k.service.clone()),
-            })
+            .map(|p| PortCtx::new(p, vendor))
             .collect();
-        let rtsp = ports
-            .iter()
-            .find(|p| p.service.as_deref() == Some("rtsp"))
-            .or_else(|| ports.iter().find(|p| p.spec == "554/tcp"));
-        let rtsp_url = rtsp.map(|p| {
-            let path = vendor.and_then(|v| v.rtsp_path.as_deref()).unwrap_or("/");
-            format!("rtsp://{}:{}{path}", c.ip, p.port)
-        });
+        let rtsp_url = rtsp_url(c, &ports);
         CameraCtx {
             name: c.name.to_string(),
             ident: c.name.ident(),
@@ -320,6 +342,12 @@ impl CameraCtx {
 impl PeerCtx {
     fn new(site: &Site, p: &Peer, secrets: Option<&Secrets>) -> Self {
         let dns: Vec<IpAddr> = p.dns.clone().unwrap_or_else(|| site.dns.clone());
+        // The cameras it reaches on at least one port, and those ports.
+        let reach: Vec<(&Camera, Vec<PortSpec>)> = site
+            .cameras_of(p)
+            .map(|c| (c, p.ports_on(c)))
+            .filter(|(_, ports)| !ports.is_empty())
+            .collect();
         let mut allowed = Vec::new();
         if p.full_tunnel {
             allowed.push("0.0.0.0/0".to_owned());
@@ -327,7 +355,7 @@ impl PeerCtx {
         } else {
             let mut ips: Vec<IpAddr> = vec![IpAddr::V4(site.server_address())];
             ips.extend(site.server_address6().map(IpAddr::V6));
-            for c in site.cameras_of(p) {
+            for (c, _) in &reach {
                 ips.push(IpAddr::V4(c.ip));
                 // A camera's IPv6 address is reachable only over an IPv6 tunnel.
                 if site.subnet6.is_some() {
@@ -341,6 +369,14 @@ impl PeerCtx {
             allowed = fewest_prefixes(&ips);
         }
         let s = secrets.and_then(|s| s.peers.get(p.name.as_str()));
+        let ports: BTreeMap<String, Vec<PortCtx>> = reach
+            .iter()
+            .map(|(c, ports)| {
+                let vendor = c.vendor().ok();
+                let ports = ports.iter().map(|p| PortCtx::new(*p, vendor)).collect();
+                (c.name.to_string(), ports)
+            })
+            .collect();
         PeerCtx {
             name: p.name.to_string(),
             ident: p.name.ident(),
@@ -363,7 +399,15 @@ impl PeerCtx {
             own_key: p.own_key,
             full_tunnel: p.full_tunnel,
             access: p.cameras.to_string(),
-            cameras: site.cameras_of(p).map(|c| c.name.to_string()).collect(),
+            cameras: reach.iter().map(|(c, _)| c.name.to_string()).collect(),
+            streams: ports
+                .iter()
+                .filter_map(|(name, ports)| {
+                    let c = reach.iter().find(|(c, _)| c.name.as_str() == name)?.0;
+                    Some((name.clone(), rtsp_url(c, ports)?))
+                })
+                .collect(),
+            ports,
             only: p.only.as_ref().map(strings),
             allowed_ips: allowed,
             dns: strings(dns),

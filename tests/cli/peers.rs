@@ -49,7 +49,7 @@ fn exhausted_pool_is_a_clear_error_and_writes_nothing() {
     let before = s.files();
     let r = s.cmd().args(["peer", "add", "two"]).fails(2);
     assert!(
-        r.stderr.contains("no free address") && r.stderr.contains("10.9.0.0/30"),
+        r.stderr.contains("room for 0 more peers") && r.stderr.contains("10.9.0.0/30"),
         "{}",
         r.stderr
     );
@@ -516,4 +516,61 @@ fn an_interrupted_render_leaves_no_temp_file() {
     s.render(&["--no-qr"]);
     assert!(!old.exists(), "a stale temp file was left");
     assert!(fresh.exists(), "a fresh temp file was removed");
+}
+
+#[test]
+fn a_peer_limited_with_only_is_shown_exactly_its_ports_everywhere() {
+    let s = Site::new();
+    s.init();
+    // nvr (hikvision): 80, 443, 554 and 8000; the viewer may use RTSP only,
+    // and the web-only peer no RTSP: it gets no stream address.
+    s.cmd()
+        .args([
+            "peer",
+            "add",
+            "viewer",
+            "--cameras",
+            "nvr",
+            "--only",
+            "rtsp",
+            "--no-qr",
+        ])
+        .ok();
+    s.cmd()
+        .args([
+            "peer",
+            "add",
+            "web",
+            "--cameras",
+            "nvr",
+            "--only",
+            "web",
+            "--no-qr",
+        ])
+        .ok();
+    let show = s.cmd().args(["peer", "show", "viewer"]).ok().stdout;
+    assert!(
+        show.contains("only:        rtsp") && show.contains("ports:       nvr 554/tcp\n"),
+        "{show}"
+    );
+    let list = s.cmd().args(["peer", "list"]).ok().stdout;
+    assert!(list.contains("nvr (only rtsp)"), "{list}");
+    let json = peers_json(&s);
+    let viewer = json.iter().find(|p| p["name"] == "viewer").unwrap();
+    assert_eq!(viewer["ports"]["nvr"], serde_json::json!(["554/tcp"]));
+    let out = s.render(&[]);
+    let sheet = fs::read_to_string(out.join("peers/viewer.html")).unwrap();
+    let row = sheet.lines().find(|l| l.contains("<td>nvr<br>")).unwrap();
+    assert!(row.contains("554&#x2f;tcp rtsp"), "{row}");
+    for other in ["80&#x2f;tcp", "443&#x2f;tcp", "8000&#x2f;tcp"] {
+        assert!(!row.contains(other), "{other} on the viewer's sheet: {row}");
+    }
+    let web = fs::read_to_string(out.join("peers/web.html")).unwrap();
+    let row = web.lines().find(|l| l.contains("<td>nvr<br>")).unwrap();
+    assert!(
+        !row.contains("rtsp:") && row.contains("80&#x2f;tcp web"),
+        "{row}"
+    );
+    let show = s.cmd().args(["peer", "show", "web"]).ok().stdout;
+    assert!(!show.contains("stream:"), "{show}");
 }

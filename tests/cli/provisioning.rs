@@ -8,9 +8,17 @@ use std::process::Command;
 
 use crate::common::{Cmd, INIT, Site, tool};
 
+/// Maps keyed by a camera's name: their keys are data, not fields.
+const BY_NAME: [&str; 2] = ["peers.ports", "peers.streams"];
+
 /// Every key path of a JSON value (`peers.name`, `policy.v4.access.port`).
 fn keys(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
     match v {
+        serde_json::Value::Object(m) if BY_NAME.contains(&prefix) => {
+            for v in m.values() {
+                keys(v, prefix, out);
+            }
+        }
         serde_json::Value::Object(m) => {
             for (k, v) in m {
                 let path = if prefix.is_empty() {
