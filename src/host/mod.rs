@@ -107,10 +107,20 @@ fn neighbour_mac(ip: std::net::Ipv4Addr) -> Option<MacAddr> {
     words.next()?.parse().ok()
 }
 
+/// "1 camera", "3 cameras".
+pub(crate) fn cameras(n: usize) -> String {
+    if n == 1 {
+        "1 camera".to_owned()
+    } else {
+        format!("{n} cameras")
+    }
+}
+
 /// `site` with the MACs this host's neighbour table knows for cameras that
 /// have none in `site.toml`: their IPv6 is closed by MAC.
 fn with_neighbour_macs(site: &Site, report: &mut dyn FnMut(Event)) -> Site {
     let mut site = site.clone();
+    let mut unseen = Vec::new();
     for c in site.cameras.iter_mut().filter(|c| c.mac.is_none()) {
         match neighbour_mac(c.ip) {
             Some(m) => {
@@ -120,11 +130,15 @@ fn with_neighbour_macs(site: &Site, report: &mut dyn FnMut(Event)) -> Site {
                 )));
                 c.mac = Some(m);
             }
-            None => report(Event::Warning(format!(
-                "camera {} has no MAC, and this router has not seen {} lately: its IPv6 is not closed; add it with: camvpn camera set {} --mac MAC",
-                c.name, c.ip, c.name
-            ))),
+            None => unseen.push(c.name.to_string()),
         }
+    }
+    if !unseen.is_empty() {
+        report(Event::Warning(format!(
+            "{} without a MAC, and not seen by this router lately: {}; their IPv6 is not closed; add each with: camvpn camera set NAME --mac MAC",
+            cameras(unseen.len()),
+            unseen.join(", ")
+        )));
     }
     site
 }

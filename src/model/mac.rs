@@ -45,7 +45,12 @@ impl FromStr for MacAddr {
                 "'{s}' is not a MAC address; write it like 00:11:22:aa:bb:cc (the camera's label, or `ip neigh` on the router)"
             ))
         };
-        let parts: Vec<&str> = s.split([':', '-']).collect();
+        // Also as labels print it: twelve hex digits, no separators.
+        let parts: Vec<&str> = if s.len() == 12 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (0..6).map(|i| &s[2 * i..2 * i + 2]).collect()
+        } else {
+            s.split([':', '-']).collect()
+        };
         if parts.len() != 6 {
             return Err(bad());
         }
@@ -106,6 +111,8 @@ mod tests {
     #[test]
     fn eui64_flips_the_universal_bit_and_inserts_fffe() {
         let m: MacAddr = "00:11:22:33:44:55".parse().unwrap();
+        assert_eq!("001122334455".parse::<MacAddr>().unwrap(), m);
+        assert_eq!("00-11-22-33-44-55".parse::<MacAddr>().unwrap(), m);
         let p: Ipv6Net = "2001:db8:2::/64".parse().unwrap();
         assert_eq!(
             m.eui64_in(p).unwrap(),

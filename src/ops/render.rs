@@ -236,10 +236,24 @@ pub fn render(dir: &SiteDir, req: &RenderRequest, templates: &Templates) -> Resu
     let site = dir.load()?;
     let mut notices = Notices::default();
     let secrets = load_secrets(dir, &site, &mut notices)?;
-    for c in site.cameras.iter().filter(|c| c.mac.is_none()) {
+    let macless: Vec<&str> = site
+        .cameras
+        .iter()
+        .filter(|c| c.mac.is_none())
+        .map(|c| c.name.as_str())
+        .collect();
+    if !macless.is_empty() {
+        // On Linux and OpenWrt, apply looks MACs up in the router's
+        // neighbour table; DD-WRT has no apply.
+        let hint = if site.platform == Platform::Ddwrt {
+            ""
+        } else {
+            " (or let apply on the router look them up)"
+        };
         notices.warn(format!(
-            "camera {} has no MAC: cameras pick their own IPv6 addresses, so its IPv6 is not closed; add it with: camvpn camera set {} --mac MAC (apply on the router looks it up)",
-            c.name, c.name
+            "{} without a MAC: {}; cameras pick their own IPv6 addresses, so their IPv6 is not closed; add each with: camvpn camera set NAME --mac MAC{hint}",
+            crate::host::cameras(macless.len()),
+            macless.join(", ")
         ));
     }
     let target = req.target.unwrap_or(Target(site.platform));

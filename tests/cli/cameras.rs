@@ -123,7 +123,7 @@ fn camera_set_changes_mac_and_address_in_place() {
     let s = Site::new();
     s.init();
     s.cmd()
-        .args(["camera", "set", "driveway", "--mac", "00-1A-2B-3C-4D-5E"])
+        .args(["camera", "set", "driveway", "--mac", "001A2B3C4D5E"])
         .ok();
     s.cmd()
         .args(["camera", "set", "nvr", "--ip", "192.168.1.21"])
@@ -150,10 +150,48 @@ fn camera_set_changes_mac_and_address_in_place() {
         .args(["render", "--no-peers", "--out"])
         .arg(s.path("out2"))
         .ok();
-    assert!(r.stderr.contains("camera nvr has no MAC"), "{}", r.stderr);
+    let warned: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("without a MAC"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", r.stderr);
     assert!(
-        !r.stderr.contains("camera driveway has no MAC"),
+        warned[0].contains("without a MAC: nvr, gate;") || warned[0].contains(": nvr;"),
         "{}",
         r.stderr
     );
+    assert!(!warned[0].contains("driveway"), "{}", r.stderr);
+}
+
+/// The MAC warning is one line for every camera, with a hint the platform
+/// can follow: DD-WRT has no `apply` to look MACs up.
+#[test]
+fn the_mac_warning_is_one_line_with_a_hint_for_the_platform() {
+    for (platform, apply) in [("linux", true), ("ddwrt", false)] {
+        let s = Site::new();
+        s.init_demo(platform, "vpn.example.net");
+        let r = s
+            .cmd()
+            .args(["render", "--no-peers", "--out"])
+            .arg(s.path("out"))
+            .ok();
+        let warned: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter(|l| l.contains("without a MAC"))
+            .collect();
+        assert_eq!(warned.len(), 1, "{platform}: {}", r.stderr);
+        assert!(
+            warned[0].contains("2 cameras without a MAC: driveway, nvr;"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(
+            warned[0].contains("apply"),
+            apply,
+            "{platform}: {}",
+            r.stderr
+        );
+    }
 }
