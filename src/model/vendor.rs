@@ -127,24 +127,64 @@ impl Catalog {
     pub fn names(&self) -> Vec<&str> {
         self.vendors.iter().map(|v| v.name.as_str()).collect()
     }
+
+    /// The one preset `s` is a start or a longer spelling of (`hik`,
+    /// `hikvision-nvr` → `hikvision`), if just one.
+    pub fn near(&self, s: &str) -> Option<&str> {
+        let s = s.to_ascii_lowercase();
+        if s.len() < 3 {
+            return None;
+        }
+        let mut near = self
+            .names()
+            .into_iter()
+            .filter(|n| n.starts_with(&s) || s.starts_with(n));
+        match (near.next(), near.next()) {
+            (Some(n), None) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The presets for a `--help` text: `hikvision (Hikvision), …`.
+    pub fn listing(&self) -> String {
+        self.vendors
+            .iter()
+            .map(|v| format!("{} ({})", v.name, v.label))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A vendor name checked against the presets, for command-line parsing.
 pub fn parse_vendor(s: &str) -> std::result::Result<String, String> {
-    Catalog::get()
-        .vendor(s)
-        .map(|v| v.name.clone())
-        .map_err(|_| {
-            format!(
-                "unknown vendor; use one of {} (or 'generic' and --port)",
-                Catalog::get().names().join(", ")
-            )
-        })
+    let catalog = Catalog::get();
+    catalog.vendor(s).map(|v| v.name.clone()).map_err(|_| {
+        let near = catalog.near(s);
+        format!(
+            "unknown vendor{}; use one of {} (or 'generic' and --port)",
+            near.map(|n| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default(),
+            catalog.names().join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_near_name_is_suggested_only_when_one_preset_is_near() {
+        let c = Catalog::get();
+        assert_eq!(c.near("hik"), Some("hikvision"));
+        assert_eq!(c.near("Dahua-NVR"), Some("dahua"));
+        assert_eq!(c.near("xy"), None);
+        assert!(
+            parse_vendor("hik")
+                .unwrap_err()
+                .contains("did you mean 'hikvision'?")
+        );
+    }
 
     #[test]
     fn embedded_presets_parse_and_cover_the_required_vendors() {

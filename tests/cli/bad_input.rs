@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
-use crate::common::{BIN, INIT, Site, root_or_skip};
+use crate::common::{BIN, Cmd, INIT, Site, root_or_skip};
 
 /// Runs `args` on an initialised site; expects exit 2, every one of `says`
 /// in the error, and the site untouched.
@@ -216,6 +216,34 @@ fn unknown_vendor() {
         &["--camera", "c=192.168.1.9:acme"],
         &["vendor 'acme'", "dahua"],
     );
+    // A start of a preset's name is taken for a typo of it.
+    rejected(
+        &[
+            "camera",
+            "add",
+            "c",
+            "--ip",
+            "192.168.1.9",
+            "--vendor",
+            "hik",
+        ],
+        &["did you mean 'hikvision'?"],
+    );
+    init_rejected(
+        &["--camera", "c=192.168.1.9:reo"],
+        &["did you mean 'reolink'?"],
+    );
+    // The presets are in the help of the options that take one.
+    for args in [
+        &["camera", "add", "--help"][..],
+        &["camera", "set", "--help"],
+        &["init", "--help"],
+    ] {
+        let help = Cmd::new().args(args).ok().stdout;
+        for preset in ["hikvision (Hikvision)", "reolink (Reolink)", "axis (Axis)"] {
+            assert!(help.contains(preset), "{args:?}: {preset} not in\n{help}");
+        }
+    }
 }
 
 #[test]

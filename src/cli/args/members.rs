@@ -14,7 +14,7 @@ use camvpn::model::site::parse_mtu;
 use camvpn::model::vendor::parse_vendor;
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::on_off;
+use super::{on_off, vendor_help};
 
 /// `NAME=IP[:VENDOR]`.
 #[derive(Debug, Clone)]
@@ -81,8 +81,8 @@ pub struct CameraAddArgs {
     /// the router, apply looks it up in the neighbour table when not given)
     #[arg(long, value_name = "MAC")]
     pub mac: Option<MacAddr>,
-    /// Vendor preset for its ports (see 'camvpn camera add --help')
-    #[arg(long, default_value = "generic", value_parser = parse_vendor)]
+    /// Vendor preset for its ports
+    #[arg(long, default_value = "generic", value_parser = parse_vendor, long_help = vendor_help())]
     pub vendor: String,
     /// A port (N/tcp or N/udp); replaces the vendor's ports; repeat for more
     #[arg(long = "port", value_name = "N/PROTO")]
@@ -103,7 +103,7 @@ pub struct CameraSetArgs {
     #[arg(long, value_name = "MAC")]
     pub mac: Option<MacAddr>,
     /// Vendor preset for its ports
-    #[arg(long, value_parser = parse_vendor)]
+    #[arg(long, value_parser = parse_vendor, long_help = vendor_help())]
     pub vendor: Option<String>,
     /// A port (N/tcp or N/udp); the list replaces the current ports; repeat for more
     #[arg(long = "port", value_name = "N/PROTO", conflicts_with = "preset_ports")]

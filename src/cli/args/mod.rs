@@ -125,6 +125,14 @@ pub(super) fn on_off(s: &str) -> Result<bool, String> {
     }
 }
 
+/// The long help of a vendor option: the presets there are.
+pub(super) fn vendor_help() -> String {
+    format!(
+        "Vendor preset for its ports: {} (or generic with --port)",
+        camvpn::model::vendor::Catalog::get().listing()
+    )
+}
+
 /// The router's WAN and LAN interfaces (init, import, site set).
 #[derive(Debug, Args)]
 pub struct Interfaces {

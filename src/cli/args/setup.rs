@@ -74,7 +74,7 @@ pub struct InitArgs {
     #[arg(long)]
     pub log_drops: bool,
     /// A camera: NAME=IP or NAME=IP:VENDOR (vendor default: generic); repeat for more
-    #[arg(long = "camera", value_name = "NAME=IP[:VENDOR]")]
+    #[arg(long = "camera", value_name = "NAME=IP[:VENDOR]", long_help = camera_help())]
     pub cameras: Vec<CameraSpec>,
     /// A peer with access to every camera; repeat for more
     #[arg(long = "peer", value_name = "NAME")]
@@ -303,4 +303,12 @@ pub struct ExportArgs {
     /// (0600), atomically
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The long help of `init --camera`: with the vendor presets.
+fn camera_help() -> String {
+    format!(
+        "A camera: NAME=IP or NAME=IP:VENDOR; repeat for more. VENDOR is a preset for its ports: {} [default: generic]",
+        camvpn::model::vendor::Catalog::get().listing()
+    )
 }
