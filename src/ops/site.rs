@@ -23,6 +23,7 @@ use crate::model::relay::Relay;
 use crate::model::site::{Firewall, Platform, Site, check_mtu};
 use crate::model::vendor::Catalog;
 use crate::store::{Batch, RelaySecrets, SECRET_DIR, SECRET_FILE, SiteDir, line};
+use crate::targets::context::Context;
 
 /// A site to create.
 #[derive(Debug, Clone)]
@@ -549,63 +550,72 @@ fn new_relay(site: &mut Site, endpoint: Endpoint) -> RelaySecrets {
 pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
     let _lock = dir.lock(false)?;
     let mut site = dir.load()?;
+    let before = site.clone();
     let mut batch = Batch::new();
-    let reimport = {
-        let site = &mut site;
-        let mut reimport = change_relay(dir, &mut batch, site, change.relay)?;
-        if let Some(e) = change.endpoint {
-            reimport |= e != site.endpoint;
-            site.endpoint = e;
+    change_relay(dir, &mut batch, &mut site, change.relay)?;
+    if let Some(e) = change.endpoint {
+        site.endpoint = e;
+    }
+    if let Some(w) = change.wan_if {
+        site.wan_if = Some(w);
+    }
+    if let Some(l) = change.lan_if {
+        site.lan_if = l;
+    }
+    change.lan6.apply(&mut site.lan6);
+    if let Some(dns) = change.dns {
+        site.dns = dns;
+    }
+    if let Some(m) = change.mtu {
+        if m != 0 {
+            check_mtu(m)?;
         }
-        if let Some(w) = change.wan_if {
-            site.wan_if = Some(w);
-        }
-        if let Some(l) = change.lan_if {
-            site.lan_if = l;
-        }
-        change.lan6.apply(&mut site.lan6);
-        if let Some(dns) = change.dns {
-            reimport |= dns != site.dns;
-            site.dns = dns;
-        }
-        if let Some(m) = change.mtu {
-            if m != 0 {
-                check_mtu(m)?;
-            }
-            reimport |= site.mtu != (m != 0).then_some(m);
-            site.mtu = (m != 0).then_some(m);
-        }
-        if let Some(k) = change.keepalive {
-            reimport |= site.keepalive != (k != 0).then_some(k);
-            site.keepalive = (k != 0).then_some(k);
-        }
-        if let Some(f) = change.firewall {
-            site.firewall = f;
-        }
-        if let Some(c) = change.camera_internet {
-            site.camera_internet = c;
-        }
-        if let Some(n) = change.camera_ntp {
-            site.camera_ntp = n;
-        }
-        if let Some(l) = change.log_drops {
-            site.log_drops = l;
-        }
-        if let Some(r) = change.router_access {
-            site.router_access = r;
-        }
-        reimport
-    };
+        site.mtu = (m != 0).then_some(m);
+    }
+    if let Some(k) = change.keepalive {
+        site.keepalive = (k != 0).then_some(k);
+    }
+    if let Some(f) = change.firewall {
+        site.firewall = f;
+    }
+    if let Some(c) = change.camera_internet {
+        site.camera_internet = c;
+    }
+    if let Some(n) = change.camera_ntp {
+        site.camera_ntp = n;
+    }
+    if let Some(l) = change.log_drops {
+        site.log_drops = l;
+    }
+    if let Some(r) = change.router_access {
+        site.router_access = r;
+    }
     site.validate().map_err(Error::from)?;
+    let mut notices = Notices::default();
+    if site == before {
+        notices.note("nothing changed: the site has these settings already");
+        return Ok(notices);
+    }
     dir.stage_site(&mut batch, &site)?;
     batch.commit()?;
-    let mut notices = Notices::default();
     if let Some(w) = site.endpoint_warning() {
         notices.warn(w);
     }
-    if reimport {
+    if phones_see(&before) != phones_see(&site) {
         notices.note("peer configs changed: render again and re-import them on the phones");
     }
     notices.note("updated the site; run 'camvpn apply' (or render) to use it");
     Ok(notices)
+}
+
+/// What of the site the phones' configs hold: the endpoint they dial, and
+/// each peer's routes, DNS, MTU and keepalive.
+fn phones_see(site: &Site) -> serde_json::Value {
+    let ctx = Context::new(site, None);
+    let peers: Vec<_> = ctx
+        .peers
+        .iter()
+        .map(|p| (&p.allowed_ips, &p.dns, p.mtu, p.keepalive))
+        .collect();
+    serde_json::json!({ "endpoint": ctx.server.endpoint, "peers": peers })
 }

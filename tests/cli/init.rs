@@ -322,3 +322,45 @@ fn an_endpoint_phones_outside_cannot_reach_is_warned_about_with_the_fix() {
         .ok();
     assert!(!r.stderr.contains("warning: the endpoint"), "{}", r.stderr);
 }
+
+#[test]
+fn site_set_says_nothing_changed_and_re_import_only_when_phones_configs_change() {
+    let s = Site::new();
+    s.init();
+    let before = s.files();
+    for args in [
+        &["site", "set"][..],
+        &["site", "set", "--mtu", "0"],
+        &["site", "set", "--log-drops", "off"],
+    ] {
+        let r = s.cmd().args(args).ok();
+        assert!(
+            r.stderr.contains("nothing changed"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(before, s.files(), "{args:?} wrote the site");
+    }
+    // The MTU the phones have already (camvpn's default), written out:
+    // site.toml changes, the phones' configs do not.
+    let r = s.cmd().args(["site", "set", "--mtu", "1280"]).ok();
+    assert!(
+        r.stderr.contains("updated the site") && !r.stderr.contains("re-import"),
+        "{}",
+        r.stderr
+    );
+    for args in [
+        &["site", "set", "--mtu", "1380"][..],
+        &["site", "set", "--dns", "9.9.9.9"],
+    ] {
+        let r = s.cmd().args(args).ok();
+        assert!(
+            r.stderr.contains("re-import them on the phones"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // Firewall-only settings leave the phones' configs alone.
+    let r = s.cmd().args(["site", "set", "--log-drops", "on"]).ok();
+    assert!(!r.stderr.contains("re-import"), "{}", r.stderr);
+}
