@@ -26,6 +26,9 @@ pub fn peer_config(templates: &Templates, base: &Value, peer: &PeerCtx) -> Resul
     )
 }
 
+/// About how wide the QR code on a peer's page is, in CSS pixels.
+const PAGE_QR_PX: usize = 360;
+
 /// The QR code of a peer's config; an error for peers with their own key.
 pub fn peer_qr(peer: &PeerCtx, config: &str) -> Result<Qr> {
     if peer.private_key.is_none() {
@@ -56,13 +59,12 @@ fn render_peer(input: &Input<'_>, peer: &PeerCtx, files: PeerFiles) -> Result<Ve
                 qr.png(),
                 SECRET_FILE,
             ));
-            let svg = qr.svg_inline();
             out.push(Artifact::new(
                 format!("peers/{}.svg", peer.name),
-                format!("{SVG_DECLARATION}{svg}"),
+                format!("{SVG_DECLARATION}{}", qr.svg_inline()),
                 SECRET_FILE,
             ));
-            Some(svg)
+            Some(qr.svg_fitting(PAGE_QR_PX))
         } else {
             None
         };

@@ -144,9 +144,22 @@ impl Qr {
     /// of horizontal runs in module units, scaled by the viewBox, which is a
     /// fifth of the size of one square per module.
     pub fn svg_inline(&self) -> String {
+        self.svg_scaled(PNG_SCALE as usize)
+    }
+
+    /// The SVG drawn as near `box_px` pixels wide as a whole number of
+    /// pixels per module allows (at least one): modules of fractional
+    /// pixels blur, and some decoders then miss the code.
+    pub fn svg_fitting(&self, box_px: usize) -> String {
+        let side = self.width() + 2 * QUIET_ZONE;
+        self.svg_scaled((box_px / side).max(1))
+    }
+
+    /// The SVG at `scale` pixels per module.
+    fn svg_scaled(&self, scale: usize) -> String {
         let w = self.width();
         let side = w + 2 * QUIET_ZONE;
-        let px = side * PNG_SCALE as usize;
+        let px = side * scale;
         let dark = &self.dark;
         let mut path = String::with_capacity(w * w);
         for y in 0..w {
@@ -245,6 +258,20 @@ mod tests {
             err.is_input() && err.to_string().contains("2954 bytes"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_page_svg_has_whole_pixels_per_module() {
+        let q = Qr::new(&"x".repeat(200)).unwrap();
+        let side = q.width() + 2 * QUIET_ZONE;
+        let svg = q.svg_fitting(360);
+        let px = (360 / side) * side;
+        assert!(px <= 360 && px + side > 360, "{px} for {side} modules");
+        assert!(svg.contains(&format!("width=\"{px}\" height=\"{px}\"")), "{svg}");
+        // A code wider than the box still gets one pixel a module.
+        let big = Qr::new(&"x".repeat(2900)).unwrap();
+        let side = big.width() + 2 * QUIET_ZONE;
+        assert!(big.svg_fitting(100).contains(&format!("width=\"{side}\"")));
     }
 
     #[test]
