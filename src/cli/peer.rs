@@ -62,7 +62,21 @@ struct Summary<'a> {
 }
 
 impl<'a> Summary<'a> {
-    fn new(p: &'a PeerCtx) -> Self {
+    /// `p` of the site `ctx`: its ports are its own under `only`, else
+    /// every port of its cameras.
+    fn new(ctx: &'a Context, p: &'a PeerCtx) -> Self {
+        let ports = if p.only.is_some() {
+            p.ports
+                .iter()
+                .map(|(c, ports)| (c.as_str(), ports.iter().map(|p| p.spec.as_str()).collect()))
+                .collect()
+        } else {
+            ctx.cameras
+                .iter()
+                .filter(|c| p.cameras.contains(&c.name))
+                .map(|c| (c.name.as_str(), c.ports.iter().map(|p| p.spec.as_str()).collect()))
+                .collect()
+        };
         Summary {
             name: &p.name,
             address: &p.address,
@@ -73,11 +87,7 @@ impl<'a> Summary<'a> {
             access: &p.access,
             cameras: &p.cameras,
             only: p.only.as_deref(),
-            ports: p
-                .ports
-                .iter()
-                .map(|(c, ports)| (c.as_str(), ports.iter().map(|p| p.spec.as_str()).collect()))
-                .collect(),
+            ports,
             allowed_ips: &p.allowed_ips,
             dns: &p.dns,
             mtu: p.mtu,
@@ -154,7 +164,7 @@ pub fn print_added(
         .filter_map(|n| ctx.peer(n.name.as_str()))
         .collect();
     if out.json {
-        let rows: Vec<Summary<'_>> = added.iter().map(|p| Summary::new(p)).collect();
+        let rows: Vec<Summary<'_>> = added.iter().map(|p| Summary::new(&ctx, p)).collect();
         return out.print_json(&rows);
     }
     // The confirmation lines are for people; --quiet drops them.
@@ -199,7 +209,7 @@ fn print_ansi(qr: &Qr, out: &Out) -> Result<()> {
 fn list(dir: &SiteDir, out: &Out) -> Result<Outcome> {
     let (ctx, _) = export::context(dir, false)?;
     if out.json {
-        let rows: Vec<Summary<'_>> = ctx.peers.iter().map(Summary::new).collect();
+        let rows: Vec<Summary<'_>> = ctx.peers.iter().map(|p| Summary::new(&ctx, p)).collect();
         out.print_json(&rows)?;
         return Ok(Outcome::Done);
     }
@@ -233,7 +243,7 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
             ));
         }
         let p = ctx.peer(a.name.as_str()).expect("checked");
-        return print_summary(p, out).map(|()| Outcome::Done);
+        return print_summary(&ctx, p, out).map(|()| Outcome::Done);
     }
     let templates = out.templates()?;
     let shown = peer::config(dir, &a.name, &templates)?;
@@ -246,7 +256,7 @@ fn show(dir: &SiteDir, a: &PeerShowArgs, out: &Out) -> Result<Outcome> {
                 "--json prints the peer as data; use --json --secrets to include its config".into()
             ));
         }
-        let mut s = Summary::new(p);
+        let mut s = Summary::new(&shown.ctx, p);
         s.private_key = p.private_key.as_deref();
         s.preshared_key = p.preshared_key.as_deref();
         s.config = Some(&config);
@@ -289,9 +299,9 @@ pub fn write_secret_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
+fn print_summary(ctx: &Context, p: &PeerCtx, out: &Out) -> Result<()> {
     if out.json {
-        return out.print_json(&Summary::new(p));
+        return out.print_json(&Summary::new(ctx, p));
     }
     let mut s = std::io::stdout().lock();
     writeln!(s, "peer:        {}", p.name)?;
@@ -327,8 +337,16 @@ fn print_summary(p: &PeerCtx, out: &Out) -> Result<()> {
             writeln!(s, "ports:       {camera} {}", specs.join(", "))?;
         }
     }
-    for (camera, url) in &p.streams {
-        writeln!(s, "stream:      {camera} {url}")?;
+    if p.only.is_some() {
+        for (camera, url) in &p.streams {
+            writeln!(s, "stream:      {camera} {url}")?;
+        }
+    } else {
+        for c in ctx.cameras.iter().filter(|c| p.cameras.contains(&c.name)) {
+            if let Some(url) = &c.rtsp_url {
+                writeln!(s, "stream:      {} {url}", c.name)?;
+            }
+        }
     }
     writeln!(s, "allowed ips: {}", p.allowed_ips.join(", "))?;
     if !p.dns.is_empty() {

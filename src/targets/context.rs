@@ -241,10 +241,11 @@ pub struct PeerCtx {
     pub access: String,
     /// Names of the cameras it may reach.
     pub cameras: Vec<String>,
-    /// The ports it may use, by camera name: all of a camera's, or those
-    /// its `only` allows.
+    /// For a peer limited with `only`: the ports it may use, by camera
+    /// name (empty without a limit: it may use each camera's `ports`).
     pub ports: BTreeMap<String, Vec<PortCtx>>,
-    /// The RTSP URLs it may open, by camera name.
+    /// For a peer limited with `only`: the RTSP URLs it may open, by
+    /// camera name (empty without a limit: each camera's `rtsp_url`).
     pub streams: BTreeMap<String, String>,
     /// Only these services or ports of them (all when none).
     pub only: Option<Vec<String>>,
@@ -342,11 +343,13 @@ impl CameraCtx {
 impl PeerCtx {
     fn new(site: &Site, p: &Peer, secrets: Option<&Secrets>) -> Self {
         let dns: Vec<IpAddr> = p.dns.clone().unwrap_or_else(|| site.dns.clone());
-        // The cameras it reaches on at least one port, and those ports.
+        // The cameras it reaches on at least one port, and, for a peer
+        // limited with `only`, those ports (without a limit: all of them,
+        // and a big site need not list each camera's ports once a peer).
         let reach: Vec<(&Camera, Vec<PortSpec>)> = site
             .cameras_of(p)
-            .map(|c| (c, p.ports_on(c)))
-            .filter(|(_, ports)| !ports.is_empty())
+            .map(|c| (c, if p.only.is_some() { p.ports_on(c) } else { Vec::new() }))
+            .filter(|(_, ports)| p.only.is_none() || !ports.is_empty())
             .collect();
         let mut allowed = Vec::new();
         if p.full_tunnel {
@@ -371,6 +374,7 @@ impl PeerCtx {
         let s = secrets.and_then(|s| s.peers.get(p.name.as_str()));
         let ports: BTreeMap<String, Vec<PortCtx>> = reach
             .iter()
+            .filter(|_| p.only.is_some())
             .map(|(c, ports)| {
                 let vendor = c.vendor().ok();
                 let ports = ports.iter().map(|p| PortCtx::new(*p, vendor)).collect();
