@@ -74,7 +74,12 @@ impl<'a> Summary<'a> {
             ctx.cameras
                 .iter()
                 .filter(|c| p.cameras.contains(&c.name))
-                .map(|c| (c.name.as_str(), c.ports.iter().map(|p| p.spec.as_str()).collect()))
+                .map(|c| {
+                    (
+                        c.name.as_str(),
+                        c.ports.iter().map(|p| p.spec.as_str()).collect(),
+                    )
+                })
                 .collect()
         };
         Summary {

@@ -348,7 +348,16 @@ impl PeerCtx {
         // and a big site need not list each camera's ports once a peer).
         let reach: Vec<(&Camera, Vec<PortSpec>)> = site
             .cameras_of(p)
-            .map(|c| (c, if p.only.is_some() { p.ports_on(c) } else { Vec::new() }))
+            .map(|c| {
+                (
+                    c,
+                    if p.only.is_some() {
+                        p.ports_on(c)
+                    } else {
+                        Vec::new()
+                    },
+                )
+            })
             .filter(|(_, ports)| p.only.is_none() || !ports.is_empty())
             .collect();
         let mut allowed = Vec::new();

@@ -267,7 +267,10 @@ mod tests {
         let svg = q.svg_fitting(360);
         let px = (360 / side) * side;
         assert!(px <= 360 && px + side > 360, "{px} for {side} modules");
-        assert!(svg.contains(&format!("width=\"{px}\" height=\"{px}\"")), "{svg}");
+        assert!(
+            svg.contains(&format!("width=\"{px}\" height=\"{px}\"")),
+            "{svg}"
+        );
         // A code wider than the box still gets one pixel a module.
         let big = Qr::new(&"x".repeat(2900)).unwrap();
         let side = big.width() + 2 * QUIET_ZONE;
