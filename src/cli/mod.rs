@@ -66,8 +66,13 @@ pub fn main() -> i32 {
         // expects of a command its pipe closed on.
         Err(e) if closed_pipe(&e) => 141,
         Err(e) => {
-            eprintln!("error: {}", message(&e));
-            exit_code(&e)
+            let (text, code) = (message(&e), exit_code(&e));
+            eprintln!("error: {text}");
+            // Scripts that asked for JSON get the error as JSON too.
+            if out.json {
+                let _ = out.print_json(&serde_json::json!({ "error": text, "exit_code": code }));
+            }
+            code
         }
     }
 }

@@ -626,3 +626,23 @@ fn a_reader_that_stops_reading_ends_the_command_quietly_with_141() {
         );
     }
 }
+
+#[test]
+fn under_json_an_error_is_a_json_object_with_the_exit_code() {
+    let s = Site::new();
+    s.init();
+    for (args, code) in [
+        (&["--json", "peer", "show", "nosuch"][..], 2),
+        (&["--json", "camera", "add", "c", "--ip", "8.8.8.8"], 2),
+    ] {
+        let r = s.cmd().args(args).fails(code);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", r.stdout));
+        assert_eq!(v["exit_code"], code, "{args:?}");
+        let said = v["error"].as_str().unwrap();
+        assert!(r.stderr.contains(said), "{args:?}: {said} / {}", r.stderr);
+    }
+    // Without --json, standard output stays empty.
+    let r = s.cmd().args(["peer", "show", "nosuch"]).fails(2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
