@@ -192,13 +192,20 @@ fn check_port_free(port: u16) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {}
         _ => return Ok(()),
     }
-    // wg show all listen-port: "IFACE<TAB>PORT" lines.
+    // wg show all listen-port: "IFACE<TAB>PORT" lines. It lists userspace
+    // interfaces (wireguard-go) by their sockets in /var/run/wireguard,
+    // which other network namespaces share: the holder is one that is a
+    // link of this one.
+    let here = |i: &str| {
+        Host::probe(&["ip", "link", "show", "dev", i]).is_some_and(|o| o.status.success())
+    };
     let holder = Host::probe(&["wg", "show", "all", "listen-port"])
         .filter(|o| o.status.success())
         .and_then(|o| {
             String::from_utf8_lossy(&o.stdout).lines().find_map(|l| {
                 let (i, p) = l.split_once('\t')?;
-                (p.trim() == port.to_string()).then(|| format!("the WireGuard interface {i}"))
+                (p.trim() == port.to_string() && here(i))
+                    .then(|| format!("the WireGuard interface {i}"))
             })
         })
         .unwrap_or_else(|| "another program (ss -lunp shows which)".into());
