@@ -62,26 +62,13 @@ struct Summary<'a> {
 }
 
 impl<'a> Summary<'a> {
-    /// `p` of the site `ctx`: its ports are its own under `only`, else
-    /// every port of its cameras.
+    /// `p` of the site `ctx`.
     fn new(ctx: &'a Context, p: &'a PeerCtx) -> Self {
-        let ports = if p.only.is_some() {
-            p.ports
-                .iter()
-                .map(|(c, ports)| (c.as_str(), ports.iter().map(|p| p.spec.as_str()).collect()))
-                .collect()
-        } else {
-            ctx.cameras
-                .iter()
-                .filter(|c| p.cameras.contains(&c.name))
-                .map(|c| {
-                    (
-                        c.name.as_str(),
-                        c.ports.iter().map(|p| p.spec.as_str()).collect(),
-                    )
-                })
-                .collect()
-        };
+        let ports = ctx
+            .ports_of(p)
+            .into_iter()
+            .map(|(c, ports)| (c, ports.iter().map(|p| p.spec.as_str()).collect()))
+            .collect();
         Summary {
             name: &p.name,
             address: &p.address,
@@ -337,21 +324,13 @@ fn print_summary(ctx: &Context, p: &PeerCtx, out: &Out) -> Result<()> {
     )?;
     if let Some(only) = &p.only {
         writeln!(s, "only:        {}", only.join(", "))?;
-        for (camera, ports) in &p.ports {
+        for (camera, ports) in ctx.ports_of(p) {
             let specs: Vec<&str> = ports.iter().map(|p| p.spec.as_str()).collect();
             writeln!(s, "ports:       {camera} {}", specs.join(", "))?;
         }
     }
-    if p.only.is_some() {
-        for (camera, url) in &p.streams {
-            writeln!(s, "stream:      {camera} {url}")?;
-        }
-    } else {
-        for c in ctx.cameras.iter().filter(|c| p.cameras.contains(&c.name)) {
-            if let Some(url) = &c.rtsp_url {
-                writeln!(s, "stream:      {} {url}", c.name)?;
-            }
-        }
+    for (camera, url) in ctx.streams_of(p) {
+        writeln!(s, "stream:      {camera} {url}")?;
     }
     writeln!(s, "allowed ips: {}", p.allowed_ips.join(", "))?;
     if !p.dns.is_empty() {

@@ -381,15 +381,17 @@ impl PeerCtx {
             allowed = fewest_prefixes(&ips);
         }
         let s = secrets.and_then(|s| s.peers.get(p.name.as_str()));
-        let ports: BTreeMap<String, Vec<PortCtx>> = reach
-            .iter()
-            .filter(|_| p.only.is_some())
-            .map(|(c, ports)| {
+        let (mut ports, mut streams) = (BTreeMap::new(), BTreeMap::new());
+        if p.only.is_some() {
+            for (c, allowed) in &reach {
                 let vendor = c.vendor().ok();
-                let ports = ports.iter().map(|p| PortCtx::new(*p, vendor)).collect();
-                (c.name.to_string(), ports)
-            })
-            .collect();
+                let list: Vec<PortCtx> = allowed.iter().map(|a| PortCtx::new(*a, vendor)).collect();
+                if let Some(url) = rtsp_url(c, &list) {
+                    streams.insert(c.name.to_string(), url);
+                }
+                ports.insert(c.name.to_string(), list);
+            }
+        }
         PeerCtx {
             name: p.name.to_string(),
             ident: p.name.ident(),
@@ -413,13 +415,7 @@ impl PeerCtx {
             full_tunnel: p.full_tunnel,
             access: p.cameras.to_string(),
             cameras: reach.iter().map(|(c, _)| c.name.to_string()).collect(),
-            streams: ports
-                .iter()
-                .filter_map(|(name, ports)| {
-                    let c = reach.iter().find(|(c, _)| c.name.as_str() == name)?.0;
-                    Some((name.clone(), rtsp_url(c, ports)?))
-                })
-                .collect(),
+            streams,
             ports,
             only: p.only.as_ref().map(strings),
             allowed_ips: allowed,
@@ -507,6 +503,39 @@ impl Context {
     /// The peer called `name`.
     pub fn peer(&self, name: &str) -> Option<&PeerCtx> {
         self.peers.iter().find(|p| p.name == name)
+    }
+
+    /// The ports `p` may use, by camera: its own under `only`, else each
+    /// of its cameras' ports.
+    pub fn ports_of<'a>(&'a self, p: &'a PeerCtx) -> Vec<(&'a str, &'a [PortCtx])> {
+        if p.only.is_some() {
+            return p
+                .ports
+                .iter()
+                .map(|(c, ports)| (c.as_str(), ports.as_slice()))
+                .collect();
+        }
+        self.cameras_of(p)
+            .map(|c| (c.name.as_str(), c.ports.as_slice()))
+            .collect()
+    }
+
+    /// The RTSP URLs `p` may open, by camera.
+    pub fn streams_of<'a>(&'a self, p: &'a PeerCtx) -> Vec<(&'a str, &'a str)> {
+        if p.only.is_some() {
+            return p
+                .streams
+                .iter()
+                .map(|(c, url)| (c.as_str(), url.as_str()))
+                .collect();
+        }
+        self.cameras_of(p)
+            .filter_map(|c| Some((c.name.as_str(), c.rtsp_url.as_deref()?)))
+            .collect()
+    }
+
+    fn cameras_of<'a>(&'a self, p: &'a PeerCtx) -> impl Iterator<Item = &'a CameraCtx> + 'a {
+        self.cameras.iter().filter(|c| p.cameras.contains(&c.name))
     }
 }
 
