@@ -105,6 +105,7 @@ fn show(dir: &SiteDir, out: &Out) -> Result<Outcome> {
 fn set(dir: &SiteDir, a: SiteSetArgs, out: &Out) -> Result<Outcome> {
     let change = SiteChange {
         endpoint: a.endpoint,
+        listen_port: a.listen_port,
         wan_if: a.ifs.wan_if,
         lan_if: a.ifs.lan_if,
         lan6: a.lan6.unwrap_or_default(),

@@ -56,6 +56,9 @@ pub fn run(dir: &SiteDir, out: &Out) -> Result<Outcome> {
             };
             out.note(format!("relay {} ({}): {said}", r.endpoint, r.interface));
         }
+        for d in &s.differs {
+            out.warn(d);
+        }
         if let Some(w) = &s.wan {
             out.warn(&w.advice);
         }

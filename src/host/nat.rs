@@ -51,7 +51,7 @@ fn addresses(iface: &str) -> Vec<Ipv4Addr> {
 }
 
 /// The addresses `ip -j ARGS` lists (none where `ip` fails).
-fn ip_addresses<T: std::str::FromStr>(args: &[&str]) -> Vec<T> {
+pub(crate) fn ip_addresses<T: std::str::FromStr>(args: &[&str]) -> Vec<T> {
     let mut cmd = vec!["ip", "-j"];
     cmd.extend(args);
     let Some(out) = Host::probe(&cmd).filter(|o| o.status.success()) else {

@@ -1,6 +1,7 @@
 //! `status`: the running WireGuard interface and the loaded firewall, read
 //! from this host, next to what the site says.
 
+use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -54,6 +55,9 @@ pub struct Status {
     pub up: bool,
     /// Its peers, the site's first.
     pub peers: Vec<PeerStatus>,
+    /// What the running interface has other than the site says: its key,
+    /// listen port, address, peers the site does not have.
+    pub differs: Vec<String>,
     /// The firewall.
     pub firewall: FirewallStatus,
     /// The tunnel to the relay, when the site has one.
@@ -88,10 +92,13 @@ pub struct WanStatus {
 }
 
 impl Status {
-    /// A finding (exit 1): the interface down, the firewall not loaded, or
-    /// the relay tunnel without a recent handshake.
+    /// A finding (exit 1): the interface down or other than the site, the
+    /// firewall not loaded, or the relay tunnel without a recent handshake.
     pub fn broken(&self) -> bool {
-        !self.up || !self.firewall.loaded || self.relay.as_ref().is_some_and(|r| !r.online)
+        !self.up
+            || !self.firewall.loaded
+            || !self.differs.is_empty()
+            || self.relay.as_ref().is_some_and(|r| !r.online)
     }
 }
 
@@ -130,6 +137,49 @@ fn parse_dump(dump: &str, site: &Site, now: u64) -> Vec<PeerStatus> {
             .unwrap_or(usize::MAX)
     });
     peers
+}
+
+/// What the running interface `iface` has other than the site: `dump` is
+/// `wg show IF dump` (its own line first: private key, public key, listen
+/// port, fwmark), `addresses` its addresses.
+fn differences(site: &Site, iface: &str, dump: &str, addresses: &[IpAddr]) -> Vec<String> {
+    let mut out = Vec::new();
+    let own: Vec<&str> = dump
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split('\t')
+        .collect();
+    let key = site.server_public_key.to_string();
+    if let Some(k) = own.get(1).filter(|k| **k != key) {
+        out.push(format!(
+            "{iface} has the key {k}, the site {key}: if camvpn applied it before (and init --force made new keys), camvpn apply puts the site's on; else it is another VPN's, which camvpn apply does not take over"
+        ));
+    }
+    if let Some(p) = own.get(2).filter(|p| **p != site.listen_port.to_string()) {
+        out.push(format!(
+            "{iface} listens on UDP {p}, the site on {}: run camvpn apply",
+            site.listen_port
+        ));
+    }
+    let router = IpAddr::V4(site.server_address());
+    if !addresses.contains(&router) {
+        out.push(format!(
+            "{iface} does not have the router's tunnel address {router}: run camvpn apply"
+        ));
+    }
+    let stale = dump
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .filter(|k| !site.peers.iter().any(|p| p.public_key.to_string() == *k))
+        .count();
+    if stale > 0 {
+        out.push(format!(
+            "{iface} has {stale} peer(s) the site does not (removed peers' keys still admitted): run camvpn apply"
+        ));
+    }
+    out
 }
 
 fn ok(argv: &[&str]) -> Option<String> {
@@ -248,8 +298,13 @@ pub fn read(site: &Site, backend: Firewall) -> Status {
                 online: hs.is_some_and(|h| now.saturating_sub(h) <= ONLINE_SECS),
             }
         });
+    let differs = dump.as_deref().map_or_else(Vec::new, |d| {
+        let addresses = nat::ip_addresses(&["addr", "show", "dev", &iface]);
+        differences(site, &iface, d, &addresses)
+    });
     Status {
         up: dump.is_some(),
+        differs,
         peers: dump.map(|d| parse_dump(&d, site, now)).unwrap_or_default(),
         interface: iface,
         firewall: firewall(site, backend),
@@ -292,5 +347,56 @@ mod tests {
         assert_eq!(peers[1].latest_handshake, None);
         // An old handshake is offline.
         assert!(!parse_dump(&dump, &s, 1000 + ONLINE_SECS + 1)[0].online);
+    }
+
+    /// Issue 33: status compares the running interface with the site.
+    #[test]
+    fn an_interface_of_another_key_port_address_or_peers_differs() {
+        let mut s = site();
+        let key = crate::model::keys::PrivateKey::generate().public_key();
+        let (address, address6) = s.free_addresses().unwrap();
+        s.peers.push(crate::model::peer::Peer::new(
+            "phone".parse().unwrap(),
+            address,
+            address6,
+            key,
+        ));
+        let router = IpAddr::V4(s.server_address());
+        let peer = format!("{key}\t(none)\t(none)\t10.66.0.2/32\t0\t0\t0\toff\n");
+        let same = format!(
+            "priv\t{}\t{}\toff\n{peer}",
+            s.server_public_key, s.listen_port
+        );
+        assert_eq!(
+            differences(&s, "wg0", &same, &[router]),
+            Vec::<String>::new()
+        );
+        let other = crate::model::keys::PrivateKey::generate().public_key();
+        let cases = [
+            (
+                format!("priv\t{other}\t{}\toff\n{peer}", s.listen_port),
+                vec![router],
+                "has the key",
+            ),
+            (
+                format!("priv\t{}\t4500\toff\n{peer}", s.server_public_key),
+                vec![router],
+                "listens on UDP 4500",
+            ),
+            (
+                same.clone(),
+                vec![],
+                "does not have the router's tunnel address",
+            ),
+            (
+                format!("{same}{other}\t(none)\t(none)\t10.66.0.9/32\t0\t0\t0\toff\n"),
+                vec![router],
+                "1 peer(s) the site does not",
+            ),
+        ];
+        for (dump, addresses, said) in cases {
+            let d = differences(&s, "wg0", &dump, &addresses);
+            assert!(d.len() == 1 && d[0].contains(said), "{said}: {d:?}");
+        }
     }
 }

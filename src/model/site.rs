@@ -459,6 +459,13 @@ impl Site {
                     ));
                 }
             }
+            if self.platform == Platform::Ddwrt && self.listen_port == r.tunnel_port() {
+                return bad(format!(
+                    "listen port {} is the DD-WRT tunnel to the relay's as well (the relay port {} plus one); give WireGuard another --listen-port",
+                    self.listen_port,
+                    r.port()
+                ));
+            }
             if self.interface.as_str() == RELAY_IF {
                 return bad(format!(
                     "the interface {RELAY_IF} is the relay tunnel's; give the site's WireGuard interface another name"

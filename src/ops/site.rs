@@ -20,7 +20,7 @@ use crate::model::name::{CameraName, PeerName};
 use crate::model::peer::Access;
 use crate::model::port::{PortSpec, Proto};
 use crate::model::relay::Relay;
-use crate::model::site::{Firewall, Platform, Site, check_mtu};
+use crate::model::site::{DEFAULT_PORT, Firewall, Platform, Site, check_mtu};
 use crate::model::vendor::Catalog;
 use crate::store::{Batch, RelaySecrets, SECRET_DIR, SECRET_FILE, SiteDir, line};
 use crate::targets::context::Context;
@@ -34,8 +34,9 @@ pub struct NewSite {
     pub interface: InterfaceName,
     /// Where phones reach the router.
     pub endpoint: Endpoint,
-    /// The UDP port WireGuard listens on.
-    pub listen_port: u16,
+    /// The UDP port WireGuard listens on; `None`: 51820, or the next one
+    /// free of the tunnels a DD-WRT dump of `import_forwards` has.
+    pub listen_port: Option<u16>,
     /// The tunnel subnet.
     pub subnet: Ipv4Net,
     /// An IPv6 tunnel prefix.
@@ -122,7 +123,7 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
         platform: req.platform,
         interface,
         endpoint: req.endpoint,
-        listen_port: req.listen_port,
+        listen_port: req.listen_port.unwrap_or(DEFAULT_PORT),
         subnet: req.subnet,
         subnet6: req.subnet6,
         lan: req.lan,
@@ -150,6 +151,9 @@ pub fn create(dir: &SiteDir, req: NewSite) -> Result<Created> {
     }
     if let Some((path, format)) = &req.import_forwards {
         import_cameras(&mut site, path, *format, &mut notices)?;
+        if site.platform == Platform::Ddwrt && req.adopt.is_none() {
+            dodge_tunnels(&mut site, path, req.listen_port.is_some(), &mut notices)?;
+        }
     }
     site.validate().map_err(Error::from)?;
     let mut peers = Vec::new();
@@ -337,6 +341,75 @@ pub(super) fn interfaces(
 
 /// Turns the hosts that `path` forwards camera ports to into cameras. Their
 /// forwarded ports become their ports: that is what the owner used.
+/// The UDP ports of the enabled WireGuard tunnels in a DD-WRT dump at
+/// `path` (none when it is not one), with their names.
+fn tunnel_ports(path: &Path) -> Result<Vec<(String, u16)>> {
+    let text = fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let d = crate::formats::nvram::parse(&text);
+    let n: u32 = d
+        .get("oet_tunnels")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok((1..=n.min(64))
+        .filter(|t| {
+            d.get(&format!("oet{t}_en")) == Some("1")
+                && d.get(&format!("oet{t}_proto")) == Some("2")
+        })
+        .filter_map(|t| {
+            Some((
+                format!("oet{t}"),
+                d.get(&format!("oet{t}_port"))?.parse().ok()?,
+            ))
+        })
+        .collect())
+}
+
+/// Issue 33: a tunnel of the router's own (an office link) holds its UDP
+/// port, and camvpn's tunnel would not start beside it on the same one: a
+/// port given with --listen-port is refused, the default moves to the next
+/// free one, and either way the other tunnels are named, as they lose the
+/// cameras.
+fn dodge_tunnels(site: &mut Site, path: &Path, given: bool, notices: &mut Notices) -> Result<()> {
+    let taken = tunnel_ports(path)?;
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let holder = |port: u16| {
+        taken
+            .iter()
+            .find(|(_, p)| *p == port)
+            .map(|(n, _)| n.as_str())
+    };
+    let relay = site.relay.as_ref().map(Relay::tunnel_port);
+    if let Some(name) = holder(site.listen_port) {
+        if given {
+            return Err(Error::Conflict(format!(
+                "--listen-port {}: the router's WireGuard tunnel {name} in {} uses UDP {} already; give camvpn another --listen-port",
+                site.listen_port,
+                path.display(),
+                site.listen_port
+            )));
+        }
+        let free = (site.listen_port..=u16::MAX)
+            .find(|p| holder(*p).is_none() && Some(*p) != relay)
+            .ok_or_else(|| Error::Conflict("no free UDP port for WireGuard".into()))?;
+        notices.note(format!(
+            "the router's WireGuard tunnel {name} uses UDP {}: camvpn's listens on {free} (--listen-port to choose)",
+            site.listen_port
+        ));
+        site.listen_port = free;
+    }
+    let names: Vec<&str> = taken.iter().map(|(n, _)| n.as_str()).collect();
+    notices.warn(format!(
+        "only the LAN and camvpn's tunnel reach the cameras: the router's other WireGuard tunnels ({}) lose access to them",
+        names.join(", ")
+    ));
+    Ok(())
+}
+
 fn import_cameras(
     site: &mut Site,
     path: &Path,
@@ -471,6 +544,8 @@ fn guess_vendor(ports: &[PortSpec]) -> String {
 pub struct SiteChange {
     /// Where phones reach the router.
     pub endpoint: Option<Endpoint>,
+    /// The UDP port WireGuard listens on.
+    pub listen_port: Option<u16>,
     /// The WAN interface.
     pub wan_if: Option<InterfaceName>,
     /// The LAN interface.
@@ -555,6 +630,9 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
     change_relay(dir, &mut batch, &mut site, change.relay)?;
     if let Some(e) = change.endpoint {
         site.endpoint = e;
+    }
+    if let Some(p) = change.listen_port {
+        site.listen_port = p;
     }
     if let Some(w) = change.wan_if {
         site.wan_if = Some(w);

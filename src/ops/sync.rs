@@ -24,7 +24,7 @@ use crate::model::interface::InterfaceName;
 use crate::model::mac::MacAddr;
 use crate::model::name::{CameraName, PeerName};
 use crate::model::peer::Access;
-use crate::model::site::{DEFAULT_PORT, Firewall, Platform};
+use crate::model::site::{Firewall, Platform};
 use crate::store::{Batch, SiteDir};
 use crate::targets::PeerFiles;
 use crate::targets::templates::Templates;
@@ -331,7 +331,7 @@ fn create(dir: &SiteDir, spec: &Spec, dry_run: bool) -> Result<Synced> {
         platform: spec.platform,
         interface: "wg0".parse().expect("valid"),
         endpoint: spec.endpoint.clone(),
-        listen_port: spec.listen_port.unwrap_or(DEFAULT_PORT),
+        listen_port: spec.listen_port,
         subnet: spec
             .subnet
             .unwrap_or_else(|| "10.66.0.0/24".parse().expect("valid")),

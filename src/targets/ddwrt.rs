@@ -58,9 +58,9 @@ fn entry(name: &str, value: &str) -> usize {
     name.len() + value.len() + 2
 }
 
-/// Counts every variable the script sets: camvpn's tunnel and its peers,
-/// the relay tunnel, camvpn's block of `rc_firewall` (what the router has
-/// there of its own was there before). `forward_spec` and `forward_port`
+/// Counts every variable the script sets: camvpn's tunnel (and the key it
+/// wrote there) with its peers, the relay tunnel, camvpn's block of
+/// `rc_firewall` (what the router has there of its own was there before). `forward_spec` and `forward_port`
 /// only shrink. Tunnel numbers are counted with two digits.
 pub fn nvram_use(ctx: &Context, netmask: Ipv4Addr, rc_firewall: &str) -> NvramUse {
     let s = &ctx.server;
@@ -90,7 +90,9 @@ pub fn nvram_use(ctx: &Context, netmask: Ipv4Addr, rc_firewall: &str) -> NvramUs
     if let Some(m) = &mtu {
         vars.push(("mtu", m));
     }
-    let mut total = entry("camvpn_tunnel", &TUNNEL[3..]) + tunnel(TUNNEL, &vars);
+    let mut total = entry("camvpn_tunnel", &TUNNEL[3..])
+        + entry("camvpn_tunnel_public", &s.public_key)
+        + tunnel(TUNNEL, &vars);
     let mut peers = 0;
     for (i, p) in ctx.peers.iter().enumerate() {
         let routes = p.routes.join(",");
@@ -119,6 +121,7 @@ pub fn nvram_use(ctx: &Context, netmask: Ipv4Addr, rc_firewall: &str) -> NvramUs
         let aip = format!("{}/32", r.relay_address);
         let ka = r.keepalive.to_string();
         total += entry("camvpn_relay_tunnel", &RELAY_TUNNEL[3..])
+            + entry("camvpn_relay_tunnel_public", &r.router_public_key)
             + tunnel(
                 RELAY_TUNNEL,
                 &[

@@ -767,3 +767,56 @@ fn redirects_from_zones_the_file_does_not_define_are_reported() {
         r["notes"]
     );
 }
+
+/// Issue 33: a DD-WRT dump whose own WireGuard tunnel (an office link) is on
+/// 51820: init moves camvpn's default port off it and says so, refuses the
+/// port when it was given, and names the tunnel that loses the cameras.
+#[test]
+fn init_from_a_dd_wrt_dump_keeps_off_the_ports_of_its_tunnels() {
+    let s = Site::new();
+    let dump = s.path("nvram.txt");
+    let mut text = fs::read_to_string(fixture("nvram-show.txt")).unwrap();
+    text.insert_str(
+        0,
+        "oet_tunnels=2\noet1_en=1\noet1_proto=2\noet1_port=51820\noet2_en=1\noet2_proto=2\noet2_port=51821\n",
+    );
+    fs::write(&dump, text).unwrap();
+    let init = |extra: &[&str]| {
+        s.cmd()
+            .args([
+                "init",
+                "--platform",
+                "ddwrt",
+                "--endpoint",
+                "vpn.example.net",
+            ])
+            .args(["--peer", "phone", "--import-forwards"])
+            .arg(&dump)
+            .args(extra)
+    };
+    let r = init(&["--listen-port", "51821"]).fails(2);
+    assert!(
+        r.stderr.contains("tunnel oet2") && r.stderr.contains("--listen-port"),
+        "{}",
+        r.stderr
+    );
+    assert!(!s.dir().exists(), "a refused init wrote the site");
+    let r = init(&[]).ok();
+    assert!(
+        r.stderr
+            .contains("tunnel oet1 uses UDP 51820: camvpn's listens on 51822"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("(oet1, oet2) lose access"),
+        "{}",
+        r.stderr
+    );
+    let conf = s
+        .cmd()
+        .args(["peer", "show", "phone", "--config"])
+        .ok()
+        .stdout;
+    assert!(conf.contains("Endpoint = vpn.example.net:51822"), "{conf}");
+}

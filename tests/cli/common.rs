@@ -426,7 +426,7 @@ fn rustix_is_root() -> bool {
 /// Decodes a QR image with zbarimg; returns the payload exactly (zbarimg
 /// appends one newline of its own, which is removed). Only QR codes are
 /// looked for, as a phone's WireGuard app does: with every symbology on,
-/// zbar now and then also reads a GS1 DataBar out of a big code's modules
+/// zbar now and then also reads a GS1 `DataBar` out of a big code's modules
 /// and prints it as a second line.
 pub fn zbar(image: &Path) -> String {
     let out = tool(

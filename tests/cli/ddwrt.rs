@@ -230,13 +230,146 @@ fn rerun_reuses_the_tunnel_and_drops_stale_peers_and_blocks() {
     assert!(v["rc_firewall"].starts_with("# my own rule\n"));
     assert!(!v["rc_firewall"].contains("10.66.0.3"));
 
-    // A tunnel that took camvpn's number but not its key is not camvpn's
-    // (adopted tunnels are found by their key).
+    // A tunnel that took camvpn's number but not its key (nor the key camvpn
+    // wrote there last) is not camvpn's (adopted tunnels are found by their
+    // key); on another port it may stay, and is told of.
     fs::write(nv.join("oet2_public"), "someone else").unwrap();
     fs::write(nv.join("oet2_private"), "someone else's").unwrap();
+    fs::write(nv.join("oet2_port"), "51999").unwrap();
     let said = run_script(&render(&s), &nv);
     assert!(said.contains("creating WireGuard tunnel oet3"), "{said}");
+    assert!(
+        said.contains("the other tunnels ( oet2 ) lose access"),
+        "{said}"
+    );
     assert_eq!(nvram(&nv)["oet2_public"], "someone else");
+}
+
+/// Runs the script as [`run_script`] does, expecting it to fail: its stderr.
+fn script_fails(script: &Path, nv: &Path) -> String {
+    let out = Command::new("busybox")
+        .arg("sh")
+        .arg(script)
+        .env(
+            "PATH",
+            format!("{NVRAM}:{}", std::env::var("PATH").unwrap()),
+        )
+        .env("NVRAM_DIR", nv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the script did not refuse");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The values in `nv` that are WireGuard keys of `site`'s export, by name.
+fn keys_of(site: &serde_json::Value) -> Vec<String> {
+    let mut keys = vec![];
+    let mut walk = vec![site];
+    while let Some(v) = walk.pop() {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    match v.as_str() {
+                        Some(key) if k.ends_with("_key") => keys.push(key.to_owned()),
+                        _ => walk.push(v),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => walk.extend(a),
+            _ => {}
+        }
+    }
+    keys
+}
+
+/// Issue 33: new keys for everyone (`init --force`) replace camvpn's tunnel
+/// instead of adding a second one beside it on the same port: afterwards
+/// exactly one camvpn tunnel is enabled, and no revoked key is in nvram.
+/// The same for a tunnel an earlier camvpn wrote (which kept no key record)
+/// and for one DD-WRT renumbered.
+#[test]
+fn new_keys_replace_camvpns_tunnel_and_leave_no_revoked_key() {
+    for case in ["rekey", "earlier camvpn", "renumbered"] {
+        let s = site();
+        let nv = s.path("nvram");
+        seeded(&nv);
+        run_script(&render(&s), &nv);
+        let old = keys_of(&export(&s));
+        assert!(old.len() >= 7, "{old:?}");
+        match case {
+            "earlier camvpn" => fs::remove_file(nv.join("camvpn_tunnel_public")).unwrap(),
+            "renumbered" => {
+                // The owner deleted oet1 in the web UI: DD-WRT moved
+                // camvpn's tunnel down to oet1 and the count to 1.
+                for e in fs::read_dir(&nv).unwrap() {
+                    let name = e.unwrap().file_name().into_string().unwrap();
+                    if let Some(rest) = name.strip_prefix("oet1_") {
+                        fs::remove_file(nv.join(format!("oet1_{rest}"))).unwrap();
+                    }
+                }
+                for e in fs::read_dir(&nv).unwrap() {
+                    let name = e.unwrap().file_name().into_string().unwrap();
+                    if let Some(rest) = name.strip_prefix("oet2_") {
+                        fs::rename(nv.join(&name), nv.join(format!("oet1_{rest}"))).unwrap();
+                    }
+                }
+                fs::write(nv.join("oet_tunnels"), "1").unwrap();
+            }
+            _ => {}
+        }
+        s.cmd()
+            .args(["init", "--force", "--platform", "ddwrt"])
+            .args(["--endpoint", "vpn.example.net", "--peer", "phone"])
+            .ok();
+        let said = run_script(&render(&s), &nv);
+        let at = if case == "renumbered" { "oet1" } else { "oet2" };
+        assert!(
+            said.contains(&format!("tunnel {at} gets the site's new keys")),
+            "{case}: {said}"
+        );
+        let v = nvram(&nv);
+        let tunnels = if case == "renumbered" { "1" } else { "2" };
+        assert_eq!(v["oet_tunnels"], tunnels, "{case}: a second tunnel");
+        let enabled: Vec<_> = v
+            .iter()
+            .filter(|(k, val)| k.ends_with("_en") && val.as_str() == "1")
+            .collect();
+        assert_eq!(enabled.len(), 1, "{case}: {enabled:?}");
+        for key in &old {
+            assert!(
+                !v.values().any(|val| val.contains(key.as_str())),
+                "{case}: a revoked key is still in nvram"
+            );
+        }
+        assert_eq!(v[&format!("{at}_peers")], "1");
+    }
+}
+
+/// Issue 33: an enabled tunnel of the owner's on camvpn's UDP port (an
+/// office link on 51820) makes the script refuse with nothing changed,
+/// naming it and the ways on.
+#[test]
+fn a_tunnel_of_the_owners_on_camvpns_port_is_refused_with_nothing_changed() {
+    let s = site();
+    let nv = s.path("nvram");
+    seeded(&nv);
+    for (k, v) in [("oet1_en", "1"), ("oet1_port", "51820")] {
+        fs::write(nv.join(k), v).unwrap();
+    }
+    let before = nvram(&nv);
+    let err = script_fails(&render(&s), &nv);
+    assert!(
+        err.contains("oet1 is not camvpn's and uses UDP port 51820")
+            && err.contains("nothing was changed")
+            && err.contains("--listen-port"),
+        "{err}"
+    );
+    assert_eq!(nvram(&nv), before, "the refused script changed nvram");
+    assert!(!nv.join(".committed").exists());
+    // On another port it runs.
+    s.cmd().args(["site", "set", "--listen-port", "51830"]).ok();
+    run_script(&render(&s), &nv);
+    assert_eq!(nvram(&nv)["oet2_port"], "51830");
 }
 
 #[test]

@@ -524,3 +524,50 @@ fn apply_refuses_a_port_another_interface_holds_and_changes_nothing() {
         "the firewall of a failed first apply was left loaded"
     );
 }
+
+/// Issue 33: status said all was well while the interface was another
+/// VPN's. It compares the running interface's key, port, address and peers
+/// with the site (here in a namespace, with wireguard-go).
+#[test]
+fn status_names_an_interface_that_is_not_the_sites() {
+    if !root_or_skip("status against a wireguard-go interface") {
+        return;
+    }
+    let s = site(1, 1);
+    let mut ns = Netns::new("cvs");
+    let iface = unique("cvi");
+    let toml = s
+        .site_toml()
+        .replace("interface = \"wg0\"", &format!("interface = \"{iface}\""));
+    fs::write(s.dir().join("site.toml"), toml).unwrap();
+    ns.wireguard_go(&iface);
+    let theirs = s.path("theirs.key");
+    fs::write(&theirs, tool(Command::new("wg").arg("genkey"))).unwrap();
+    let wg = |args: &[&str], key: &std::path::Path| {
+        tool(ns.exec("wg").arg("set").arg(&iface).args(args).arg(key));
+    };
+    wg(&["listen-port", "51820", "private-key"], &theirs);
+    let status = || {
+        let r = camvpn_in(&ns, &s, "/nonexistent", &["--json", "status"]);
+        assert_eq!(r.status.code(), Some(1), "{r:?}");
+        let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        v["differs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let d = status();
+    assert!(
+        d.len() == 2
+            && d[0].contains(&format!("{iface} has the key"))
+            && d[1].contains("does not have the router's tunnel address 10.66.0.1"),
+        "{d:?}"
+    );
+    // The site's key and address: nothing differs (the firewall is not
+    // loaded here, so status still finds that).
+    wg(&["private-key"], &s.dir().join("keys/server.key"));
+    tool(ns.exec("ip").args(["addr", "add", "10.66.0.1/24", "dev", &iface]));
+    assert_eq!(status(), Vec::<String>::new());
+}

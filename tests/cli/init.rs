@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-use crate::common::{Cmd, Site, tool};
+use crate::common::{Cmd, Site, conf_value, tool};
 
 fn mode(p: &std::path::Path) -> u32 {
     fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -363,4 +363,47 @@ fn site_set_says_nothing_changed_and_re_import_only_when_phones_configs_change()
     // Firewall-only settings leave the phones' configs alone.
     let r = s.cmd().args(["site", "set", "--log-drops", "on"]).ok();
     assert!(!r.stderr.contains("re-import"), "{}", r.stderr);
+}
+
+/// Issue 33: the listen port can move off a port another tunnel holds; the
+/// phones dial the new one (unless the endpoint names its own), and on
+/// DD-WRT it may not be the relay tunnel's.
+#[test]
+fn site_set_moves_the_listen_port_and_phones_follow_unless_the_endpoint_names_one() {
+    let s = Site::new();
+    s.init_demo("ddwrt", "vpn.example.net");
+    let r = s.cmd().args(["site", "set", "--listen-port", "51830"]).ok();
+    assert!(
+        r.stderr.contains("re-import them on the phones"),
+        "{}",
+        r.stderr
+    );
+    let conf = s
+        .cmd()
+        .args(["peer", "show", "phone", "--config"])
+        .ok()
+        .stdout;
+    assert_eq!(
+        conf_value(&conf, "Endpoint").unwrap(),
+        "vpn.example.net:51830"
+    );
+    s.cmd()
+        .args(["site", "set", "--endpoint", "vpn.example.net:4500"])
+        .ok();
+    let r = s.cmd().args(["site", "set", "--listen-port", "51840"]).ok();
+    assert!(!r.stderr.contains("re-import"), "{}", r.stderr);
+    for bad in ["0", "65536", "x"] {
+        let r = s.cmd().args(["site", "set", "--listen-port", bad]).fails(2);
+        assert!(r.stderr.contains("--listen-port"), "{bad}: {}", r.stderr);
+    }
+    s.cmd()
+        .args(["site", "set", "--relay", "relay.example.net:51850"])
+        .ok();
+    let before = s.files();
+    let r = s
+        .cmd()
+        .args(["site", "set", "--listen-port", "51851"])
+        .fails(2);
+    assert!(r.stderr.contains("relay"), "{}", r.stderr);
+    assert_eq!(before, s.files());
 }

@@ -368,7 +368,26 @@ apply
 egress refute camera1
 
 if [[ $backend == ddwrt ]]; then
-    say "5. and 6. (live reload and undo are camvpn apply's; DD-WRT applies by reboot)"
+    say "5. DD-WRT boots with the WAN down: no WAN name, and the camera drops load all the same"
+    rc_firewall() { on router env PATH="$RC_PATH" NVRAM_DIR="$NVRAM_DIR" sh -c "$(nv get rc_firewall)" 2>"$LAB_TMP/rc.err"; }
+    wanless() {
+        local how=$1
+        $how "attacker reaches camera1 through the forward of wan 554" reach attacker 203.0.113.1 554 camera1-554
+        $how "camera1 opens TCP to the outside host" reach camera1 203.0.113.200 443 outside-443
+        [[ $hostfw == accept ]] || return 0
+        $how "attacker reaches camera1 over IPv6 ([2001:db8:2::108]:554)" reach attacker '[2001:db8:2::108]' 554 camera1-554
+    }
+    policy_absent
+    wanless check
+    rm "$NVRAM_DIR/wan_iface"
+    check "rc_firewall runs without a WAN name" rc_firewall
+    wanless refute
+    check "...and says why phones cannot connect yet" grep -q "no WAN name" "$LAB_TMP/rc.err"
+    printf '%s' wan0 >"$NVRAM_DIR/wan_iface"
+    rc_firewall
+    check "with the WAN named again, the phone's tunnel works" pings phone 10.66.0.1
+
+    say "6. (live reload and undo are camvpn apply's; DD-WRT applies by reboot)"
     lab_done
     exit 0
 fi

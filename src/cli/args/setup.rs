@@ -51,9 +51,10 @@ pub struct InitArgs {
     /// DNS server(s) for peers; routed through the tunnel (repeat or comma-separate)
     #[arg(long, value_delimiter = ',', value_parser = parse_ip, value_name = "IP")]
     pub dns: Vec<IpAddr>,
-    /// The UDP port WireGuard listens on
-    #[arg(long, default_value = "51820", value_parser = parse_port, value_name = "N")]
-    pub listen_port: u16,
+    /// The UDP port WireGuard listens on [default: 51820, or the next one
+    /// free of the tunnels in a DD-WRT --import-forwards dump]
+    #[arg(long, value_parser = parse_port, value_name = "N")]
+    pub listen_port: Option<u16>,
     /// The WireGuard interface name on the router
     #[arg(long, default_value = "wg0", value_name = "IF")]
     pub interface: InterfaceName,
@@ -173,6 +174,10 @@ pub struct SiteSetArgs {
     /// Where phones reach the router (peers must re-import their configs)
     #[arg(long, value_name = "HOST[:PORT]")]
     pub endpoint: Option<Endpoint>,
+    /// The UDP port WireGuard listens on (phones must re-import their configs
+    /// unless --endpoint names the public port)
+    #[arg(long, value_parser = parse_port, value_name = "N")]
+    pub listen_port: Option<u16>,
     #[command(flatten)]
     pub ifs: Interfaces,
     /// The LAN's IPv6 prefix (a /64) for cameras' SLAAC addresses; 'off' forgets it
