@@ -83,15 +83,16 @@ pub(super) fn apply(
     }
 
     // 1. The firewall, before the tunnel carries anything.
-    match opts.firewall {
+    let rescue_dir = opts.state_file.parent().unwrap_or(Path::new("."));
+    let firewall_before = match opts.firewall {
         Firewall::Nft => load_nft(host, &artifact(arts, "camvpn.nft").bytes)?,
         Firewall::Iptables => load_iptables(
             host,
             &artifact(arts, "camvpn.iptables").bytes,
             &artifact(arts, "camvpn.ip6tables").bytes,
-            opts.state_file.parent().unwrap_or(Path::new(".")),
+            rescue_dir,
         )?,
-    }
+    };
     if let Some(prev) = &previous
         && prev.firewall != opts.firewall
     {
@@ -138,8 +139,23 @@ pub(super) fn apply(
                     let _ = fs::remove_file(&wg_conf);
                 }
             }
-            if previous.is_none() {
-                let _ = remove_firewall(host, opts.firewall);
+            match &previous {
+                None => {
+                    let _ = remove_firewall(host, opts.firewall);
+                }
+                // The rules of the apply before, from the snapshot.
+                Some(p) if p.firewall == opts.firewall => {
+                    firewall_before.restore(rescue_dir, &e)?;
+                }
+                // Another backend's rules were removed: the new ones stay,
+                // which close the cameras as the old did.
+                Some(_) => {
+                    return Err(Error::Failed(format!(
+                        "{e}; forwarding and {} are as before this apply; the firewall is the new backend's ({}), the old one's rules are gone",
+                        wg_conf.display(),
+                        opts.firewall
+                    )));
+                }
             }
         }
         return Err(Error::Failed(format!(
@@ -338,7 +354,49 @@ fn set_sysctl(host: &mut Host<'_>, path: &str, value: &str) -> Result<Option<Str
     Ok(Some(now))
 }
 
-fn load_nft(host: &mut Host<'_>, rules: &[u8]) -> Result<()> {
+/// camvpn's firewall as it was before apply loaded its own, to put back
+/// should the tunnel fail after it.
+enum FirewallBefore {
+    /// `nft -s list table inet camvpn` (`None`: no table).
+    Nft(Option<Vec<u8>>),
+    /// `iptables-save` and `ip6tables-save`.
+    Iptables(Vec<(&'static str, String)>),
+    /// A dry run: nothing was loaded.
+    Nothing,
+}
+
+impl FirewallBefore {
+    /// Puts it back; an error (naming `cause`) when that fails.
+    fn restore(&self, rescue_dir: &Path, cause: &Error) -> Result<()> {
+        match self {
+            FirewallBefore::Nothing => Ok(()),
+            FirewallBefore::Nft(table) => {
+                // One transaction: the table as it was, or none.
+                let mut script = b"add table inet camvpn\ndelete table inet camvpn\n".to_vec();
+                if let Some(t) = table {
+                    script.extend_from_slice(t);
+                }
+                let now = exec(&["nft", "-f", "-"], Some(&script))
+                    .map(|_| Host::state(&["nft", "-s", "list", "table", "inet", "camvpn"]));
+                match now {
+                    Ok(now) if now == *table => Ok(()),
+                    Ok(_) => Err(Error::Failed(format!(
+                        "{cause}; putting back the table inet camvpn of before left another: see nft list table inet camvpn"
+                    ))),
+                    Err(why) => Err(Error::Failed(format!(
+                        "{cause}; putting back the table inet camvpn of before FAILED ({why})"
+                    ))),
+                }
+            }
+            FirewallBefore::Iptables(saved) => match roll_back(saved, rescue_dir, cause) {
+                (true, _) => Ok(()),
+                (false, e) => Err(e),
+            },
+        }
+    }
+}
+
+fn load_nft(host: &mut Host<'_>, rules: &[u8]) -> Result<FirewallBefore> {
     let text = String::from_utf8_lossy(rules).into_owned();
     (host.report)(Event::Content("camvpn.nft".into(), text));
     // The check parses against the running kernel; the load is one transaction.
@@ -348,12 +406,21 @@ fn load_nft(host: &mut Host<'_>, rules: &[u8]) -> Result<()> {
     let before = table();
     host.run_input(&["nft", "-f", "-"], rules, "camvpn.nft")?;
     host.mark_changed(table() != before);
-    Ok(())
+    Ok(if host.dry_run {
+        FirewallBefore::Nothing
+    } else {
+        FirewallBefore::Nft(before)
+    })
 }
 
 /// Loads camvpn's chains for both families; when that fails, the rules of
 /// before are put back (see [`roll_back`]).
-fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8], rescue_dir: &Path) -> Result<()> {
+fn load_iptables(
+    host: &mut Host<'_>,
+    v4: &[u8],
+    v6: &[u8],
+    rescue_dir: &Path,
+) -> Result<FirewallBefore> {
     (host.report)(Event::Content(
         "camvpn.iptables".into(),
         String::from_utf8_lossy(v4).into_owned(),
@@ -404,9 +471,13 @@ fn load_iptables(host: &mut Host<'_>, v4: &[u8], v6: &[u8], rescue_dir: &Path) -
                     host.mark_changed(comparable(&now) != comparable(before));
                 }
             }
-            Ok(())
+            Ok(if host.dry_run {
+                FirewallBefore::Nothing
+            } else {
+                FirewallBefore::Iptables(saved)
+            })
         }
-        Err(e) => Err(roll_back(&saved, rescue_dir, &e)),
+        Err(e) => Err(roll_back(&saved, rescue_dir, &e).1),
     }
 }
 
@@ -428,8 +499,9 @@ fn comparable(dump: &str) -> Vec<&str> {
 /// Puts the `saved` rules back after loading failed with `cause`, checks
 /// that each family now holds exactly what it held before, and says so. A
 /// family that could not be put back is reported with the file camvpn kept
-/// its rules in and the command that restores them by hand.
-fn roll_back(saved: &[(&str, String)], rescue_dir: &Path, cause: &Error) -> Error {
+/// its rules in and the command that restores them by hand. The flag: every
+/// family was put back.
+fn roll_back(saved: &[(&str, String)], rescue_dir: &Path, cause: &Error) -> (bool, Error) {
     let mut restored = Vec::new();
     let mut failed = Vec::new();
     for (tool, rules) in saved {
@@ -449,10 +521,13 @@ fn roll_back(saved: &[(&str, String)], rescue_dir: &Path, cause: &Error) -> Erro
         }
     }
     if failed.is_empty() {
-        return Error::Failed(format!(
-            "{cause}; the previous iptables and ip6tables rules were restored ({} checked with iptables-save)",
-            restored.join(" and ")
-        ));
+        return (
+            true,
+            Error::Failed(format!(
+                "{cause}; the previous iptables and ip6tables rules were restored ({} checked with iptables-save)",
+                restored.join(" and ")
+            )),
+        );
     }
     let mut msg =
         format!("{cause}; restoring the previous rules FAILED, so the firewall is not as it was:");
@@ -479,7 +554,7 @@ fn roll_back(saved: &[(&str, String)], rescue_dir: &Path, cause: &Error) -> Erro
             }
         }
     }
-    Error::Failed(msg)
+    (false, Error::Failed(msg))
 }
 
 fn remove_firewall(host: &mut Host<'_>, firewall: Firewall) -> Result<()> {

@@ -251,7 +251,12 @@ fn exported(dir: &SiteDir, file: Option<&PathBuf>) -> Result<Exported> {
     Exported::from_json(&text, path)
 }
 
-/// Probes every camera port of the site through the tunnel as `peer` and
+/// The router's admin ports `probe --as` asks on its LAN and tunnel
+/// addresses: SSH, telnet, its web pages.
+pub const ROUTER_ADMIN_PORTS: [u16; 5] = [22, 23, 80, 443, 8080];
+
+/// Probes every camera port of the site through the tunnel as `peer`, and
+/// the router's own LAN and tunnel addresses on camera and admin ports, and
 /// compares the answers with the policy.
 pub fn as_peer(
     dir: &SiteDir,
@@ -290,10 +295,29 @@ pub fn as_peer(
             targets.push((c.name.to_string(), ip, port, ok));
         }
     }
-    // The router's LAN address (the LAN's first host) on camera ports.
-    if let Some(router) = v.site.lan.hosts().next() {
-        for port in &camera_ports {
-            targets.push(("router".into(), IpAddr::V4(router), *port, false));
+    // The router itself, on its LAN address (the LAN's first host) and its
+    // tunnel address: camera ports and the usual admin ports answer only
+    // where the site opens them (site set --router-access).
+    let opened: BTreeSet<PortSpec> = v
+        .site
+        .router_access
+        .iter()
+        .filter(|p| p.proto == Proto::Tcp)
+        .copied()
+        .collect();
+    let mut router_ports = camera_ports.clone();
+    router_ports.extend(ROUTER_ADMIN_PORTS.map(|port| PortSpec {
+        port,
+        proto: Proto::Tcp,
+    }));
+    router_ports.extend(opened.iter().copied());
+    let lan = v.site.lan.hosts().next();
+    let tunnel = v.site.subnet.hosts().next();
+    for (what, ip) in [("router", lan), ("router (tunnel)", tunnel)] {
+        let Some(ip) = ip else { continue };
+        for port in &router_ports {
+            let ok = opened.contains(port);
+            targets.push((what.into(), IpAddr::V4(ip), *port, ok));
         }
     }
     let mut checks = Vec::with_capacity(targets.len());

@@ -568,6 +568,79 @@ fn status_names_an_interface_that_is_not_the_sites() {
     // The site's key and address: nothing differs (the firewall is not
     // loaded here, so status still finds that).
     wg(&["private-key"], &s.dir().join("keys/server.key"));
-    tool(ns.exec("ip").args(["addr", "add", "10.66.0.1/24", "dev", &iface]));
+    tool(
+        ns.exec("ip")
+            .args(["addr", "add", "10.66.0.1/24", "dev", &iface]),
+    );
     assert_eq!(status(), Vec::<String>::new());
+}
+
+/// Issue 33: a second apply whose tunnel fails puts back the firewall of the
+/// apply before (from a snapshot), not none and not the new one; for nft
+/// and iptables, in a namespace with wireguard-go.
+#[test]
+fn a_failed_tunnel_on_reapply_puts_back_the_previous_firewall() {
+    if !root_or_skip("apply rollback of a replaced firewall") {
+        return;
+    }
+    for backend in ["nft", "iptables"] {
+        let s = site(1, 1);
+        let ns = Netns::new("cvb");
+        let iface = unique("cvi");
+        s.cmd().args(["site", "set", "--firewall", backend]).ok();
+        let toml = s
+            .site_toml()
+            .replace("interface = \"wg0\"", &format!("interface = \"{iface}\""));
+        fs::write(s.dir().join("site.toml"), toml).unwrap();
+        let wg = s.path("wg").display().to_string();
+        let ok = camvpn_in(&ns, &s, "/nonexistent", &["apply", "--wg-dir", &wg]);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let firewall = || -> String {
+            let dump = if backend == "nft" {
+                tool(
+                    ns.exec("nft")
+                        .args(["-s", "list", "table", "inet", "camvpn"]),
+                )
+            } else {
+                tool(&mut ns.exec("iptables-save")) + &tool(&mut ns.exec("ip6tables-save"))
+            };
+            dump.lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| l.split(" [").next().unwrap().to_owned())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let before = firewall();
+        // A reboot took the interface down; the next apply's wg-quick fails.
+        tool(ns.exec("ip").args(["link", "del", &iface]));
+        let _ = fs::remove_file(format!("/var/run/wireguard/{iface}.sock"));
+        s.cmd().args(["peer", "add", "newcomer"]).ok();
+        s.cmd().args(["site", "set", "--router-access", "ssh"]).ok();
+        let fake = s.path("fake");
+        fs::create_dir(&fake).unwrap();
+        fs::write(
+            fake.join("wg-quick"),
+            "#!/bin/sh\necho 'wg-quick: failed' >&2\nexit 1\n",
+        )
+        .unwrap();
+        fs::set_permissions(fake.join("wg-quick"), fs::Permissions::from_mode(0o755)).unwrap();
+        let r = camvpn_in(
+            &ns,
+            &s,
+            &fake.display().to_string(),
+            &["apply", "--wg-dir", &wg],
+        );
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(3), "{backend}: {err}");
+        assert!(err.contains("the host is as it was"), "{backend}: {err}");
+        assert_eq!(
+            firewall(),
+            before,
+            "{backend}: the firewall of before is not back"
+        );
+    }
 }

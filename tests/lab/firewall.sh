@@ -109,6 +109,9 @@ listeners
 # the cameras).
 serve router 2202
 serve router 8843
+# An SSH-like service on the router's LAN address only, on 22 (a port that
+# probe --as asks and the outside probe, to the WAN address, does not meet).
+on router socat TCP4-LISTEN:22,bind=192.168.1.1,fork,reuseaddr "SYSTEM:echo router-22; exec cat" >/dev/null 2>&1 &
 cv camera set camera1 --ip6 2001:db8:2::108
 cv camera set camera2 --ip6 2001:db8:2::109
 # Cameras are known by MAC over IPv6. On Linux, camera2's MAC is left for
@@ -310,6 +313,8 @@ denied check
 router_open check
 refute "camvpn probe --as phone matches the policy" probe_as
 check "...and names camera2" json_has "$LAB_TMP/probe-as.json" '.checks[] | select(.target == "camera2" and .mismatch)'
+check "...and the router's SSH on its LAN address" \
+    json_has "$LAB_TMP/probe-as.json" '.checks[] | select(.target == "router" and .port == "22/tcp" and .answer == "open" and .mismatch)'
 if [[ $backend == nft ]]; then
     status_quiet() { on router "$CAMVPN" --dir "$site" -q status >/dev/null; }
     refute "camvpn status says the firewall is loaded (exit 0)" status_quiet
