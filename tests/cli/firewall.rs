@@ -644,3 +644,58 @@ fn a_failed_tunnel_on_reapply_puts_back_the_previous_firewall() {
         );
     }
 }
+
+/// Issue 33: new keys for everyone (`init --force`) then apply: the
+/// interface has the new router key and only the new peers' keys; no
+/// revoked key is left on it (wireguard-go, in a namespace).
+#[test]
+fn apply_after_new_keys_leaves_no_revoked_peer_on_the_interface() {
+    if !root_or_skip("apply after init --force") {
+        return;
+    }
+    let s = site(2, 1);
+    let ns = Netns::new("cvk");
+    let iface = unique("cvi");
+    let set_iface = || {
+        let toml = s
+            .site_toml()
+            .replace("interface = \"wg0\"", &format!("interface = \"{iface}\""));
+        fs::write(s.dir().join("site.toml"), toml).unwrap();
+    };
+    set_iface();
+    let wg = s.path("wg").display().to_string();
+    let apply = || {
+        let r = camvpn_in(&ns, &s, "/nonexistent", &["apply", "--wg-dir", &wg]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    };
+    let show = |what: &str| tool(ns.exec("wg").args(["show", &iface, what]));
+    apply();
+    let old_peers = show("peers");
+    assert_eq!(old_peers.lines().count(), 2);
+    s.cmd()
+        .args(["init", "--force", "--platform", "linux", "--endpoint", "203.0.113.1"])
+        .args(["--wan-if", "wan0", "--lan-if", "lan0", "--peer", "p0", "--peer", "p1"])
+        .ok();
+    set_iface();
+    apply();
+    let site: serde_json::Value =
+        serde_json::from_str(&s.cmd().args(["export"]).ok().stdout).unwrap();
+    let peers = show("peers");
+    for old in old_peers.lines() {
+        assert!(!peers.contains(old), "the revoked key {old} is still on {iface}");
+    }
+    let mut want: Vec<&str> = site["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["public_key"].as_str().unwrap())
+        .collect();
+    let mut have: Vec<&str> = peers.lines().collect();
+    want.sort_unstable();
+    have.sort_unstable();
+    assert_eq!(have, want);
+    assert_eq!(
+        show("public-key").trim(),
+        site["server"]["public_key"].as_str().unwrap()
+    );
+}
