@@ -673,8 +673,17 @@ fn apply_after_new_keys_leaves_no_revoked_peer_on_the_interface() {
     let old_peers = show("peers");
     assert_eq!(old_peers.lines().count(), 2);
     s.cmd()
-        .args(["init", "--force", "--platform", "linux", "--endpoint", "203.0.113.1"])
-        .args(["--wan-if", "wan0", "--lan-if", "lan0", "--peer", "p0", "--peer", "p1"])
+        .args([
+            "init",
+            "--force",
+            "--platform",
+            "linux",
+            "--endpoint",
+            "203.0.113.1",
+        ])
+        .args([
+            "--wan-if", "wan0", "--lan-if", "lan0", "--peer", "p0", "--peer", "p1",
+        ])
         .ok();
     set_iface();
     apply();
@@ -682,7 +691,10 @@ fn apply_after_new_keys_leaves_no_revoked_peer_on_the_interface() {
         serde_json::from_str(&s.cmd().args(["export"]).ok().stdout).unwrap();
     let peers = show("peers");
     for old in old_peers.lines() {
-        assert!(!peers.contains(old), "the revoked key {old} is still on {iface}");
+        assert!(
+            !peers.contains(old),
+            "the revoked key {old} is still on {iface}"
+        );
     }
     let mut want: Vec<&str> = site["peers"]
         .as_array()
