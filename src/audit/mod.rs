@@ -295,6 +295,27 @@ pub fn detect(text: &str) -> Option<Format> {
         return Some(Format::Nft);
     }
     let lines = || text.lines().map(str::trim);
+    let assignment = |l: &str| {
+        l.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        })
+    };
+    let nvram_keys = [
+        "forward_spec=",
+        "forward_port=",
+        "oet_tunnels=",
+        "lan_ipaddr=",
+        "wan_proto=",
+        "upnp_enable=",
+    ];
+    let nvram = lines().filter(|l| assignment(l)).count() >= 2
+        && lines().any(|l| nvram_keys.iter().any(|k| l.starts_with(k)));
+    // A dump that starts with KEY=value lines is nvram, whatever its
+    // values hold: rc_firewall may carry iptables-restore text (camvpn's
+    // block does).
+    if nvram && lines().find(|l| !l.is_empty()).is_some_and(assignment) {
+        return Some(Format::Ddwrt);
+    }
     if lines().any(|l| l.starts_with('*') && ["*nat", "*filter", "*mangle", "*raw"].contains(&l))
         && lines().any(|l| l.starts_with("-A ") || l.starts_with(':'))
     {
@@ -306,25 +327,7 @@ pub fn detect(text: &str) -> Option<Format> {
     if lines().any(|l| l.starts_with("config ")) {
         return Some(Format::Openwrt);
     }
-    let assignments = lines()
-        .filter(|l| {
-            l.split_once('=').is_some_and(|(k, _)| {
-                !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-            })
-        })
-        .count();
-    let nvram_keys = [
-        "forward_spec=",
-        "forward_port=",
-        "oet_tunnels=",
-        "lan_ipaddr=",
-        "wan_proto=",
-        "upnp_enable=",
-    ];
-    if assignments >= 2 && lines().any(|l| nvram_keys.iter().any(|k| l.starts_with(k))) {
-        return Some(Format::Ddwrt);
-    }
-    None
+    nvram.then_some(Format::Ddwrt)
 }
 
 impl Format {
@@ -574,6 +577,13 @@ mod tests {
         assert_eq!(detect("\nconfig redirect\n"), Some(Format::Openwrt));
         assert_eq!(
             detect("lan_ipaddr=192.168.1.1\nforward_spec=\nsize: 1 bytes\n"),
+            Some(Format::Ddwrt)
+        );
+        // camvpn's rc_firewall block in a dump: still nvram.
+        assert_eq!(
+            detect(
+                "lan_ipaddr=192.168.1.1\nrc_firewall=# camvpn-begin\n*filter\n:CAMVPN_INPUT - [0:0]\n-A CAMVPN_INPUT -j DROP\nCOMMIT\nforward_spec=\n"
+            ),
             Some(Format::Ddwrt)
         );
         assert_eq!(detect("hello world\n"), None);

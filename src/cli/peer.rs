@@ -124,6 +124,12 @@ fn add(dir: &SiteDir, a: PeerAddArgs, out: &Out) -> Result<Outcome> {
         None => ShowQr::OnTerminal,
     };
     print_added(dir, &added.site, &added.peers, qr, out)?;
+    if !out.json && !added.peers.is_empty() {
+        out.note(format!(
+            "to admit them on the router: {}",
+            added.site.platform.to_take_effect()
+        ));
+    }
     Ok(Outcome::Done)
 }
 

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::Result;
+use camvpn::model::site::Platform;
 use camvpn::ops::render::{self, RenderRequest};
 use camvpn::store::SiteDir;
 use camvpn::targets::PeerFiles;
@@ -43,5 +44,11 @@ pub fn run(dir: &SiteDir, a: &RenderArgs, out: &Out) -> Result<Outcome> {
         rendered.target,
         a.out.display()
     ));
+    if rendered.target.0 == Platform::Ddwrt {
+        out.note(format!(
+            "next: copy {} to the router (scp -O), run it there with 'sh camvpn-ddwrt.sh', delete it (it holds the router's private key), then reboot the router or restart its firewall (stopservice firewall; startservice firewall)",
+            a.out.join("camvpn-ddwrt.sh").display()
+        ));
+    }
     Ok(Outcome::Done)
 }

@@ -50,6 +50,17 @@ impl Platform {
             Platform::Ddwrt => "ddwrt",
         }
     }
+
+    /// How a change of the site reaches the router: camvpn applies it on
+    /// Linux and OpenWrt; DD-WRT has no camvpn, its script carries it.
+    pub fn to_take_effect(self) -> &'static str {
+        match self {
+            Platform::Linux | Platform::Openwrt => "run 'camvpn apply' on the router (or render)",
+            Platform::Ddwrt => {
+                "render, then run the new camvpn-ddwrt.sh on the router (and restart its firewall)"
+            }
+        }
+    }
 }
 
 impl fmt::Display for Platform {

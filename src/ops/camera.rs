@@ -142,7 +142,8 @@ pub fn set(dir: &SiteDir, name: &CameraName, change: CameraChange) -> Result<Not
         note_reimport(&site, name, &mut notices);
     }
     notices.note(format!(
-        "updated camera {name}; run 'camvpn apply' (or render) for the firewall"
+        "updated camera {name}; {} for the firewall",
+        site.platform.to_take_effect()
     ));
     Ok(notices)
 }

@@ -235,8 +235,9 @@ pub fn set(dir: &SiteDir, name: &PeerName, change: PeerChange) -> Result<Notices
         ));
     }
     notices.note(format!(
-        "updated peer {}; run 'camvpn apply' (or render) for the firewall",
-        p.name
+        "updated peer {}; {} for the firewall",
+        p.name,
+        site.platform.to_take_effect()
     ));
     Ok(notices)
 }
@@ -259,6 +260,10 @@ pub fn remove(dir: &SiteDir, names: &[PeerName]) -> Result<Notices> {
     for n in names {
         notices.note(format!("removed peer {n} and its keys"));
     }
+    notices.note(format!(
+        "the router admits the removed key(s) until you {}",
+        site.platform.to_take_effect()
+    ));
     Ok(notices)
 }
 

@@ -682,7 +682,10 @@ pub fn set(dir: &SiteDir, change: SiteChange) -> Result<Notices> {
     if phones_see(&before) != phones_see(&site) {
         notices.note("peer configs changed: render again and re-import them on the phones");
     }
-    notices.note("updated the site; run 'camvpn apply' (or render) to use it");
+    notices.note(format!(
+        "updated the site; {} to use it",
+        site.platform.to_take_effect()
+    ));
     Ok(notices)
 }
 

@@ -658,3 +658,72 @@ fn the_relay_tunnel_is_a_second_tunnel_reused_and_switched_off() {
     assert!(!v.contains_key("camvpn_relay_tunnel"));
     assert!(v["rc_firewall"].contains("\nWGR=\n"));
 }
+
+/// Issue 34: `nvram show` of a router camvpn configured (its rc_firewall
+/// holds iptables-restore text over many lines) is read as the DD-WRT dump
+/// it is, not refused as iptables-save: the camera forwards are gone.
+#[test]
+fn audit_reads_the_nvram_of_a_router_camvpn_configured_as_nvram() {
+    let s = site();
+    let nv = s.path("nvram");
+    seeded(&nv);
+    run_script(&render(&s), &nv);
+    let shown = tool(
+        Command::new(format!("{NVRAM}/nvram"))
+            .arg("show")
+            .env("NVRAM_DIR", &nv),
+    );
+    let dump = s.path("nvram-show.txt");
+    fs::write(&dump, format!("{shown}size: 23456 bytes (41080 left)\n")).unwrap();
+    let r = s.cmd().arg("audit").arg(&dump).fails(0);
+    assert!(!r.stdout.contains("192.168.1.108"), "{}", r.stdout);
+    // Without camvpn's work the same router's dump exposes the camera.
+    let fresh = s.path("fresh");
+    seeded(&fresh);
+    let shown = tool(
+        Command::new(format!("{NVRAM}/nvram"))
+            .arg("show")
+            .env("NVRAM_DIR", &fresh),
+    );
+    fs::write(&dump, shown).unwrap();
+    let r = s.cmd().arg("audit").arg(&dump).fails(1);
+    assert!(r.stdout.contains("192.168.1.108"), "{}", r.stdout);
+}
+
+/// Issue 34: reports that fit DD-WRT: render ends with the steps on the
+/// router, changes say to render and run the script (camvpn apply refuses
+/// there), and status says plainly that it does not run for DD-WRT.
+#[test]
+fn ddwrt_reports_name_the_script_not_apply() {
+    let s = site();
+    let out = s.path("out");
+    let r = s.cmd().args(["render", "--out"]).arg(&out).ok();
+    assert!(
+        r.stderr.contains("run it there with 'sh camvpn-ddwrt.sh'")
+            && r.stderr.contains("private key"),
+        "{}",
+        r.stderr
+    );
+    for args in [
+        &["peer", "add", "bob", "--no-qr"][..],
+        &["peer", "remove", "bob"],
+        &["peer", "set", "phone", "--cameras", "nvr"],
+        &["camera", "set", "nvr", "--internet", "on"],
+        &["site", "set", "--log-drops", "on"],
+    ] {
+        let r = s.cmd().args(args).ok();
+        assert!(
+            r.stderr
+                .contains("run the new camvpn-ddwrt.sh on the router")
+                && !r.stderr.contains("camvpn apply"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    let r = s.cmd().arg("status").fails(2);
+    assert!(
+        r.stderr.contains("on DD-WRT camvpn does not run"),
+        "{}",
+        r.stderr
+    );
+}
