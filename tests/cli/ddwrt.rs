@@ -659,7 +659,7 @@ fn the_relay_tunnel_is_a_second_tunnel_reused_and_switched_off() {
     assert!(v["rc_firewall"].contains("\nWGR=\n"));
 }
 
-/// Issue 34: `nvram show` of a router camvpn configured (its rc_firewall
+/// Issue 34: `nvram show` of a router camvpn configured (its `rc_firewall`
 /// holds iptables-restore text over many lines) is read as the DD-WRT dump
 /// it is, not refused as iptables-save: the camera forwards are gone.
 #[test]
